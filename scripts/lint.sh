@@ -53,6 +53,14 @@ for f in $(find src -name '*.c'); do
   head -n 1 "$f" | grep -q 'SPDX-License-Identifier' || say "$f: first line is not an SPDX line"
 done
 
+# Formatting (STYLE.md B.8): clang-format 14 must have nothing to change.
+if command -v clang-format >/dev/null 2>&1; then
+  files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src include tests -name '*.[ch]')
+  if [ -n "$files" ] && ! clang-format --dry-run --Werror $files >/dev/null 2>&1; then
+    say "clang-format would change: $(clang-format --dry-run $files 2>&1 | grep -oE '^[^:]+\.[ch]' | sort -u | tr '\n' ' ')(run 'make fmt')"
+  fi
+fi
+
 if [ $fail -ne 0 ]; then
   echo "lint: FAILED"
   exit 1

@@ -57,8 +57,8 @@ int lcw_error_set(struct lcw_error *err, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* As lcw_error_set, also recording the property the error is about. */
-int lcw_error_set_target(struct lcw_error *err, int code, const char *target, const char *fmt,
-                         ...) __attribute__((format(printf, 4, 5)));
+int lcw_error_set_target(struct lcw_error *err, int code, const char *target, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* The symbolic name of a code ("LCW_ENOTFOUND"); never NULL. */
 const char *lcw_err_name(int code);
@@ -66,10 +66,10 @@ const char *lcw_err_name(int code);
 /* Print file, line and the expression, then abort. Always compiled in. */
 _Noreturn void lcw_assert_fail(const char *expr, const char *file, int line);
 
-#define LCW_ASSERT(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            lcw_assert_fail(#cond, __FILE__, __LINE__);                                            \
+#define LCW_ASSERT(cond)                                \
+    do {                                                \
+        if (!(cond))                                    \
+            lcw_assert_fail(#cond, __FILE__, __LINE__); \
     } while (0)
 #define LCW_BUG(what) lcw_assert_fail("BUG: " what, __FILE__, __LINE__)
 

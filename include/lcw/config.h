@@ -15,25 +15,25 @@
 #include "lcw/common.h"
 
 struct lcw_config {
-    char *data_dir;        /* owned; default "./var" */
-    char *listen;          /* owned; "HOST:PORT", default "127.0.0.1:8080" */
-    char *config_file;     /* owned or NULL */
-    char *store_url;       /* owned or NULL = sqlite in data_dir */
-    char *tls_cert;        /* owned or NULL: PEM file */
-    char *tls_key;         /* owned or NULL: PEM file */
-    char *admin_token;     /* owned or NULL; wiped on release */
-    char *public_url;      /* owned or NULL: base for absolute links */
-    char *web_dir;         /* owned or NULL: admin UI files */
-    char *log_level;       /* owned; "info" */
-    char *log_format;      /* owned; "logfmt" */
-    bool demo;             /* seed a demo directory when the store is empty */
-    int64_t http_threads;  /* MHD thread pool size */
+    char *data_dir;       /* owned; default "./var" */
+    char *listen;         /* owned; "HOST:PORT", default "127.0.0.1:8080" */
+    char *config_file;    /* owned or NULL */
+    char *store_url;      /* owned or NULL = sqlite in data_dir */
+    char *tls_cert;       /* owned or NULL: PEM file */
+    char *tls_key;        /* owned or NULL: PEM file */
+    char *admin_token;    /* owned or NULL; wiped on release */
+    char *public_url;     /* owned or NULL: base for absolute links */
+    char *web_dir;        /* owned or NULL: admin UI files */
+    char *log_level;      /* owned; "info" */
+    char *log_format;     /* owned; "logfmt" */
+    bool demo;            /* seed a demo directory when the store is empty */
+    int64_t http_threads; /* MHD thread pool size */
     int64_t max_body_bytes;
-    int64_t page_size;             /* default page size of collections */
-    int64_t max_workflows;         /* per tenant */
-    int64_t max_tasks;             /* per workflow */
-    int64_t max_extensions;        /* custom task extensions per tenant */
-    int64_t max_activation_users;  /* users per on-demand activation */
+    int64_t page_size;            /* default page size of collections */
+    int64_t max_workflows;        /* per tenant */
+    int64_t max_tasks;            /* per workflow */
+    int64_t max_extensions;       /* custom task extensions per tenant */
+    int64_t max_activation_users; /* users per on-demand activation */
     int64_t deleted_retention_days;
     int64_t schedule_interval_seconds; /* 0 = use the settings' hours */
     int64_t workers;

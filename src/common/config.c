@@ -21,12 +21,18 @@ struct opt_def {
     int64_t min, max;
 };
 
-#define STR_OPT(flag, env, sec, key, field, help)                                                  \
-    {{flag, env, sec, key, help, true}, OPT_STR, offsetof(struct lcw_config, field), 0, 0}
-#define INT_OPT(flag, env, sec, key, field, lo, hi, help)                                          \
-    {{flag, env, sec, key, help, true}, OPT_INT, offsetof(struct lcw_config, field), lo, hi}
-#define BOOL_OPT(flag, env, sec, key, field, help)                                                 \
-    {{flag, env, sec, key, help, false}, OPT_BOOL, offsetof(struct lcw_config, field), 0, 1}
+#define STR_OPT(flag, env, sec, key, field, help)                                            \
+    {                                                                                        \
+        {flag, env, sec, key, help, true}, OPT_STR, offsetof(struct lcw_config, field), 0, 0 \
+    }
+#define INT_OPT(flag, env, sec, key, field, lo, hi, help)                                      \
+    {                                                                                          \
+        {flag, env, sec, key, help, true}, OPT_INT, offsetof(struct lcw_config, field), lo, hi \
+    }
+#define BOOL_OPT(flag, env, sec, key, field, help)                                             \
+    {                                                                                          \
+        {flag, env, sec, key, help, false}, OPT_BOOL, offsetof(struct lcw_config, field), 0, 1 \
+    }
 
 static const struct opt_def options[] = {
         STR_OPT("--data-dir", "LCW_DATA_DIR", "server", "data_dir", data_dir,
@@ -54,8 +60,8 @@ static const struct opt_def options[] = {
                  "seed a demo directory and workflows when the store is empty"),
         INT_OPT("--http-threads", "LCW_HTTP_THREADS", "http", "threads", http_threads, 1, 256,
                 "HTTP worker threads (default 4)"),
-        INT_OPT("--max-body-bytes", "LCW_MAX_BODY_BYTES", "http", "max_body_bytes",
-                max_body_bytes, 1024, 1073741824, "largest request body (default 1048576)"),
+        INT_OPT("--max-body-bytes", "LCW_MAX_BODY_BYTES", "http", "max_body_bytes", max_body_bytes,
+                1024, 1073741824, "largest request body (default 1048576)"),
         INT_OPT("--page-size", "LCW_PAGE_SIZE", "http", "page_size", page_size, 1, 999,
                 "default page size of collections (default 100)"),
         INT_OPT("--max-workflows", "LCW_MAX_WORKFLOWS", "limits", "workflows", max_workflows, 1,
@@ -64,8 +70,8 @@ static const struct opt_def options[] = {
                 "tasks per workflow (default 25)"),
         INT_OPT("--max-extensions", "LCW_MAX_EXTENSIONS", "limits", "custom_task_extensions",
                 max_extensions, 1, 1000000, "custom task extensions per tenant (default 100)"),
-        INT_OPT("--max-activation-users", "LCW_MAX_ACTIVATION_USERS", "limits",
-                "activation_users", max_activation_users, 1, 1000000,
+        INT_OPT("--max-activation-users", "LCW_MAX_ACTIVATION_USERS", "limits", "activation_users",
+                max_activation_users, 1, 1000000,
                 "users per on-demand activation or reprocess selection (default 10)"),
         INT_OPT("--deleted-retention-days", "LCW_DELETED_RETENTION_DAYS", "limits",
                 "deleted_retention_days", deleted_retention_days, 1, 3650,
@@ -127,9 +133,8 @@ static void free_secret(char *s)
 
 void config_release(struct lcw_config *c)
 {
-    char **strs[] = {&c->data_dir, &c->listen,  &c->config_file, &c->store_url,
-                     &c->tls_cert, &c->tls_key, &c->public_url,  &c->web_dir,
-                     &c->log_level, &c->log_format};
+    char **strs[] = {&c->data_dir, &c->listen,     &c->config_file, &c->store_url, &c->tls_cert,
+                     &c->tls_key,  &c->public_url, &c->web_dir,     &c->log_level, &c->log_format};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         lcw_free(*strs[i]);
@@ -184,15 +189,15 @@ static int opt_set(struct lcw_config *c, const struct opt_def *o, const char *va
 
         if (str_to_i64(value, strlen(value), &v) || v < o->min || v > o->max)
             return lcw_error_set(err, LCW_EINVAL,
-                                 "%s: %s must be a whole number from %lld to %lld (got '%s')",
-                                 from, o->pub.flag, (long long)o->min, (long long)o->max, value);
+                                 "%s: %s must be a whole number from %lld to %lld (got '%s')", from,
+                                 o->pub.flag, (long long)o->min, (long long)o->max, value);
         *(int64_t *)(void *)(base + o->offset) = v;
         return 0;
     }
     case OPT_BOOL:
         if (bool_parse(value, (bool *)(void *)(base + o->offset)))
-            return lcw_error_set(err, LCW_EINVAL, "%s: %s must be true or false (got '%s')",
-                                 from, o->pub.flag, value);
+            return lcw_error_set(err, LCW_EINVAL, "%s: %s must be true or false (got '%s')", from,
+                                 o->pub.flag, value);
         return 0;
     }
     return LCW_EINTERNAL;
@@ -218,8 +223,8 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
             return ctx->rc == 0;
         }
     }
-    ctx->rc = lcw_error_set(ctx->err, LCW_EINVAL, "%s: unknown option '%s' in section [%s]",
-                            from, name, section);
+    ctx->rc = lcw_error_set(ctx->err, LCW_EINVAL, "%s: unknown option '%s' in section [%s]", from,
+                            name, section);
     return 0;
 }
 
@@ -271,8 +276,7 @@ int config_parse_args(struct lcw_config *c, int argc, char *const *argv, int *ar
                 o = &options[i];
         }
         if (!o)
-            return lcw_error_set(err, LCW_EINVAL, "unknown option '%.*s' (see --help)", (int)n,
-                                 a);
+            return lcw_error_set(err, LCW_EINVAL, "unknown option '%.*s' (see --help)", (int)n, a);
         if (o->type == OPT_BOOL && !eq) {
             value = "true";
         } else if (eq) {

@@ -30,8 +30,7 @@ int lcw_error_set(struct lcw_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int lcw_error_set_target(struct lcw_error *err, int code, const char *target, const char *fmt,
-                         ...)
+int lcw_error_set_target(struct lcw_error *err, int code, const char *target, const char *fmt, ...)
 {
     va_list ap;
 

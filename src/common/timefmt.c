@@ -56,11 +56,11 @@ char *timefmt_format(int64_t ms, char out[TIMEFMT_LEN])
     s = (unsigned)(rem / 1000 % 60);
     frac = (unsigned)(rem % 1000);
     if (frac)
-        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y,
-                       mo, d, h, mi, s, frac);
+        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, mo,
+                       d, h, mi, s, frac);
     else
-        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo, d,
-                       h, mi, s);
+        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo, d, h,
+                       mi, s);
     return out;
 }
 

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The entity layer: resources kept as JSON documents with their filterable
+ * properties copied into columns, so that OData $filter/$orderby compile to
+ * SQL over indexed columns while the document stays the single source of the
+ * resource's shape. The property tables below are both the column map for
+ * writes and the odata entity for reads, so the two cannot drift apart.
+ */
+#include "lcw/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lcw/jsonx.h"
+
+#define EQ  ODATA_OP_EQ
+#define ORD ODATA_OP_ORDER
+#define IN  ODATA_OP_IN
+#define SW  ODATA_OP_STARTSWITH
+#define HAS ODATA_OP_HAS
+#define CMP (EQ | ORD | IN)
+#define STR (EQ | IN | SW)
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct odata_property workflow_props[] = {
+        {"id", "pk", ODATA_T_GUID, EQ | IN, true},
+        {"displayName", "display_name", ODATA_T_STRING, STR, true},
+        {"category", "category", ODATA_T_ENUM, EQ | IN, true},
+        {"isEnabled", "is_enabled", ODATA_T_BOOL, EQ, true},
+        {"isSchedulingEnabled", "is_scheduling_enabled", ODATA_T_BOOL, EQ, true},
+        {"version", "version", ODATA_T_INT, CMP, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"lastModifiedDateTime", "last_modified_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"deletedDateTime", "deleted_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"nextScheduleRunDateTime", "next_schedule_run_at_ms", ODATA_T_DATETIME, CMP, true},
+};
+
+const struct store_entity store_ent_workflow = {
+        "workflows", {"workflow", "pk", workflow_props, N(workflow_props)}, "id"};
+
+static const struct odata_property version_props[] = {
+        {"versionNumber", "version_number", ODATA_T_INT, CMP, true},
+        {"displayName", "display_name", ODATA_T_STRING, STR, true},
+        {"category", "category", ODATA_T_ENUM, EQ | IN, true},
+        {"isEnabled", "is_enabled", ODATA_T_BOOL, EQ, true},
+        {"isSchedulingEnabled", "is_scheduling_enabled", ODATA_T_BOOL, EQ, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"lastModifiedDateTime", "last_modified_at_ms", ODATA_T_DATETIME, CMP, true},
+};
+
+const struct store_entity store_ent_workflow_version = {
+        "workflow_versions", {"workflowVersion", "pk", version_props, N(version_props)}, NULL};
+
+static const struct odata_property extension_props[] = {
+        {"id", "pk", ODATA_T_GUID, EQ | IN, true},
+        {"displayName", "display_name", ODATA_T_STRING, STR, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"lastModifiedDateTime", "last_modified_at_ms", ODATA_T_DATETIME, CMP, true},
+};
+
+const struct store_entity store_ent_extension = {
+        "custom_task_extensions",
+        {"customTaskExtension", "pk", extension_props, N(extension_props)},
+        "id"};
+
+static const struct odata_property audit_props[] = {
+        {"id", "pk", ODATA_T_STRING, EQ | IN, true},
+        {"activityDateTime", "activity_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"category", "category", ODATA_T_STRING, EQ | IN, true},
+        {"activityDisplayName", "activity", ODATA_T_STRING, STR, true},
+        {"result", "result", ODATA_T_STRING, EQ | IN, true},
+        {"loggedByService", "logged_by_service", ODATA_T_STRING, EQ | IN, true},
+        {"correlationId", "correlation_id", ODATA_T_STRING, EQ, false},
+        {"initiatedBy/user/id", "initiated_by_id", ODATA_T_STRING, EQ | IN, false},
+        {"initiatedBy/user/displayName", "initiated_by_name", ODATA_T_STRING, STR, true},
+};
+
+const struct store_entity store_ent_audit = {
+        "audit_events", {"directoryAudit", "pk", audit_props, N(audit_props)}, "id"};
+
+static const struct odata_property user_props[] = {
+        {"id", "pk", ODATA_T_GUID, EQ | IN, true},
+        {"userPrincipalName", "user_principal_name", ODATA_T_STRING, STR, true},
+        {"displayName", "display_name", ODATA_T_STRING, STR, true},
+        {"givenName", "given_name", ODATA_T_STRING, STR, true},
+        {"surname", "surname", ODATA_T_STRING, STR, true},
+        {"mail", "mail", ODATA_T_STRING, STR, true},
+        {"mailNickname", "mail_nickname", ODATA_T_STRING, STR, true},
+        {"department", "department", ODATA_T_STRING, STR, true},
+        {"jobTitle", "job_title", ODATA_T_STRING, STR, true},
+        {"companyName", "company_name", ODATA_T_STRING, STR, true},
+        {"country", "country", ODATA_T_STRING, STR, true},
+        {"city", "city", ODATA_T_STRING, STR, true},
+        {"state", "state", ODATA_T_STRING, STR, true},
+        {"postalCode", "postal_code", ODATA_T_STRING, STR, true},
+        {"officeLocation", "office_location", ODATA_T_STRING, STR, true},
+        {"employeeId", "employee_id", ODATA_T_STRING, STR, true},
+        {"employeeType", "employee_type", ODATA_T_STRING, STR, true},
+        {"accountEnabled", "account_enabled", ODATA_T_BOOL, EQ, true},
+        {"employeeHireDate", "employee_hire_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"employeeLeaveDateTime", "employee_leave_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"userType", "user_type", ODATA_T_STRING, EQ | IN, true},
+        {"usageLocation", "usage_location", ODATA_T_STRING, STR, true},
+        {"preferredLanguage", "preferred_language", ODATA_T_STRING, STR, true},
+        {"employeeOrgData/costCenter", "cost_center", ODATA_T_STRING, STR, true},
+        {"employeeOrgData/division", "division", ODATA_T_STRING, STR, true},
+        {"deletedDateTime", "deleted_at_ms", ODATA_T_DATETIME, CMP, true},
+};
+
+const struct store_entity store_ent_user = {
+        "users", {"user", "pk", user_props, N(user_props)}, "id"};
+
+static const struct odata_property group_props[] = {
+        {"id", "pk", ODATA_T_GUID, EQ | IN, true},
+        {"displayName", "display_name", ODATA_T_STRING, STR, true},
+        {"mailNickname", "mail_nickname", ODATA_T_STRING, STR, true},
+        {"description", "description", ODATA_T_STRING, STR, true},
+        {"mail", "mail", ODATA_T_STRING, STR, true},
+        {"securityEnabled", "security_enabled", ODATA_T_BOOL, EQ, true},
+        {"mailEnabled", "mail_enabled", ODATA_T_BOOL, EQ, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+};
+
+const struct store_entity store_ent_group = {
+        "groups", {"group", "pk", group_props, N(group_props)}, "id"};
+
+/* Resolve "a/b/c" inside `doc`; NULL when any step is missing. */
+static const json_t *doc_path(const json_t *doc, const char *path)
+{
+    char key[128];
+    const char *p = path;
+
+    while (doc && *p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        doc = json_object_get(doc, key);
+        p = slash ? slash + 1 : p + n;
+    }
+    return doc;
+}
+
+/* The column value of property `p` in `doc`. `scratch` holds lower-cased GUIDs. */
+static struct store_val column_value(const struct odata_property *p, const json_t *doc,
+                                     char scratch[UUID_STR_LEN])
+{
+    const json_t *v = doc_path(doc, p->name);
+    const char *s;
+    int64_t ms;
+
+    if (!v || json_is_null(v))
+        return STORE_V_NULL;
+    switch (p->type) {
+    case ODATA_T_INT:
+        return json_is_integer(v) ? STORE_V_INT(json_integer_value(v)) : STORE_V_NULL;
+    case ODATA_T_BOOL:
+        return json_is_boolean(v) ? STORE_V_INT(json_is_true(v) ? 1 : 0) : STORE_V_NULL;
+    case ODATA_T_DATETIME:
+        s = json_string_value(v);
+        if (s && timefmt_parse(s, strlen(s), &ms) == 0)
+            return STORE_V_INT(ms);
+        return STORE_V_NULL;
+    case ODATA_T_GUID:
+        s = json_string_value(v);
+        if (!s || strlen(s) >= UUID_STR_LEN)
+            return STORE_V_TEXT(s);
+        for (size_t i = 0;; i++) {
+            char c = s[i];
+
+            scratch[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            if (!c)
+                break;
+        }
+        return STORE_V_TEXT(scratch);
+    default:
+        return STORE_V_TEXT(json_string_value(v));
+    }
+}
+
+#define MAX_ENTITY_COLS 40
+
+int store_entity_put(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                     const char *parent, const json_t *doc, struct lcw_error *err)
+{
+    struct store_val vals[MAX_ENTITY_COLS];
+    char guids[MAX_ENTITY_COLS][UUID_STR_LEN];
+    struct buf sql;
+    char *text = NULL;
+    size_t n = 0;
+    int rc;
+
+    buf_init(&sql, 8192);
+    text = jsonx_dump(doc);
+    if (!text)
+        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    vals[n++] = STORE_V_TEXT(pk);
+    vals[n++] = STORE_V_TEXT(parent);
+    rc = buf_printf(&sql, "INSERT INTO %s (pk, parent", e->table);
+    for (size_t i = 0; !rc && i < e->od.n_props; i++) {
+        const struct odata_property *p = &e->od.props[i];
+
+        if (!p->column || strcmp(p->column, "pk") == 0)
+            continue;
+        LCW_ASSERT(n < MAX_ENTITY_COLS - 1);
+        rc = buf_printf(&sql, ", %s", p->column);
+        vals[n] = column_value(p, doc, guids[n]);
+        n++;
+    }
+    vals[n++] = STORE_V_TEXT(text);
+    if (!rc)
+        rc = buf_puts(&sql, ", doc) VALUES (?");
+    for (size_t i = 1; !rc && i < n; i++)
+        rc = buf_puts(&sql, ", ?");
+    if (!rc)
+        rc = buf_puts(&sql, ") ON CONFLICT (pk) DO UPDATE SET parent = excluded.parent");
+    for (size_t i = 0; !rc && i < e->od.n_props; i++) {
+        const struct odata_property *p = &e->od.props[i];
+
+        if (p->column && strcmp(p->column, "pk") != 0)
+            rc = buf_printf(&sql, ", %s = excluded.%s", p->column, p->column);
+    }
+    if (!rc)
+        rc = buf_puts(&sql, ", doc = excluded.doc");
+    if (rc) {
+        rc = lcw_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    rc = store_exec(tx, buf_cstr(&sql), vals, n, NULL, NULL, NULL, err);
+out:
+    lcw_free(text);
+    buf_release(&sql);
+    return rc;
+}
+
+static int row_doc(void *ctx, const struct store_val *cols, size_t n)
+{
+    json_t **out = ctx;
+    json_error_t jerr;
+
+    if (n < 1 || cols[0].kind != STORE_TEXT)
+        return LCW_EINTERNAL;
+    json_decref(*out);
+    *out = json_loads(cols[0].s, 0, &jerr);
+    return *out ? 0 : LCW_EINTERNAL;
+}
+
+int store_entity_get(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                     json_t **out, struct lcw_error *err)
+{
+    char sql[256];
+    struct store_val p = STORE_V_TEXT(pk);
+    int rc;
+
+    *out = NULL;
+    (void)snprintf(sql, sizeof(sql), "SELECT doc FROM %s WHERE pk = ?", e->table);
+    rc = store_exec(tx, sql, &p, 1, row_doc, out, NULL, err);
+    if (rc == LCW_EINTERNAL)
+        return lcw_error_set(err, rc, "stored %s '%s' is not valid JSON", e->od.name, pk);
+    if (rc)
+        return rc;
+    if (!*out)
+        return lcw_error_set(err, LCW_ENOTFOUND, "%s '%s' does not exist", e->od.name, pk);
+    return 0;
+}
+
+int store_entity_delete(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                        struct lcw_error *err)
+{
+    char sql[256];
+    struct store_val p = STORE_V_TEXT(pk);
+    int64_t changes = 0;
+    int rc;
+
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE pk = ?", e->table);
+    rc = store_exec(tx, sql, &p, 1, NULL, NULL, &changes, err);
+    if (rc)
+        return rc;
+    if (changes == 0)
+        return lcw_error_set(err, LCW_ENOTFOUND, "%s '%s' does not exist", e->od.name, pk);
+    return 0;
+}
+
+/* WHERE text and its parameters, grown as conditions are ANDed on. */
+struct cond {
+    struct buf sql;
+    struct store_val params[64];
+    size_t n;
+};
+
+static int cond_add(struct cond *c, const char *sql, const struct store_val *params, size_t n)
+{
+    int rc;
+
+    if (c->n + n > N(c->params))
+        return LCW_ETOOBIG;
+    rc = buf_printf(&c->sql, "%s(%s)", c->sql.len ? " AND " : "", sql);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        c->params[c->n++] = params[i];
+    return 0;
+}
+
+static int cond_add_odata(struct cond *c, const struct odata_sql *s)
+{
+    struct store_val vals[64];
+
+    if (s->n_params > N(vals))
+        return LCW_ETOOBIG;
+    for (size_t i = 0; i < s->n_params; i++) {
+        const struct odata_param *p = &s->params[i];
+
+        vals[i] = p->kind == ODATA_P_INT    ? STORE_V_INT(p->i)
+                  : p->kind == ODATA_P_TEXT ? STORE_V_TEXT(p->s)
+                                            : STORE_V_NULL;
+    }
+    return cond_add(c, buf_cstr(&s->where), vals, s->n_params);
+}
+
+static int cond_base(struct cond *c, const char *parent, const char *where,
+                     const struct store_val *params, size_t n_params)
+{
+    struct store_val pp = STORE_V_TEXT(parent);
+    int rc = 0;
+
+    buf_init(&c->sql, 64 * 1024);
+    c->n = 0;
+    if (parent)
+        rc = cond_add(c, "parent = ?", &pp, 1);
+    if (!rc && where)
+        rc = cond_add(c, where, params, n_params);
+    return rc;
+}
+
+int store_entity_count(struct store_tx *tx, const struct store_entity *e, const char *parent,
+                       const char *where, const struct store_val *params, size_t n_params,
+                       int64_t *out, struct lcw_error *err)
+{
+    struct cond c;
+    struct buf sql;
+    int rc;
+
+    buf_init(&sql, 64 * 1024);
+    rc = cond_base(&c, parent, where, params, n_params);
+    if (!rc)
+        rc = buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s", e->table,
+                        c.sql.len ? buf_cstr(&c.sql) : "1=1");
+    if (rc)
+        rc = lcw_error_set(err, rc, "query too large");
+    else
+        rc = store_query_int(tx, buf_cstr(&sql), c.params, c.n, out, err);
+    buf_release(&c.sql);
+    buf_release(&sql);
+    return rc;
+}
+
+struct list_ctx {
+    struct store_page *page;
+    long limit;   /* rows wanted on this page */
+    long n_rows;  /* rows seen */
+    size_t n_key; /* sort key columns after doc */
+    char *last_key[8];
+    bool has_more;
+};
+
+static int row_list(void *ctx, const struct store_val *cols, size_t n)
+{
+    struct list_ctx *lc = ctx;
+    json_error_t jerr;
+    json_t *doc;
+
+    if (lc->n_rows++ >= lc->limit) {
+        lc->has_more = true;
+        return 0;
+    }
+    if (n < 1 + lc->n_key || cols[0].kind != STORE_TEXT)
+        return LCW_EINTERNAL;
+    doc = json_loads(cols[0].s, 0, &jerr);
+    if (!doc)
+        return LCW_EINTERNAL;
+    if (json_array_append_new(lc->page->items, doc))
+        return LCW_ENOMEM;
+    for (size_t i = 0; i < lc->n_key; i++) {
+        char num[32];
+        const struct store_val *v = &cols[1 + i];
+
+        lcw_free(lc->last_key[i]);
+        lc->last_key[i] = NULL;
+        if (v->kind == STORE_NULL)
+            continue;
+        if (v->kind == STORE_INT)
+            (void)snprintf(num, sizeof(num), "%lld", (long long)v->i);
+        lc->last_key[i] = lcw_strdup(v->kind == STORE_INT ? num : v->s);
+        if (!lc->last_key[i])
+            return LCW_ENOMEM;
+    }
+    return 0;
+}
+
+void store_page_release(struct store_page *page)
+{
+    json_decref(page->items);
+    page->items = NULL;
+    lcw_free(page->next_token);
+    page->next_token = NULL;
+}
+
+int store_entity_list(struct store_tx *tx, const struct store_entity *e,
+                      const struct odata_query *q, const char *parent, const char *where,
+                      const struct store_val *params, size_t n_params, long page_size,
+                      struct store_page *page, struct lcw_error *err)
+{
+    struct odata_sql fsql = {0};
+    struct list_ctx lc = {0};
+    struct cond c;
+    struct buf order, sql;
+    const char **sort_cols = NULL;
+    size_t n_sort = 0;
+    int rc;
+
+    page->items = json_array();
+    page->next_token = NULL;
+    page->count = -1;
+    buf_init(&order, 4096);
+    buf_init(&sql, 64 * 1024);
+    rc = cond_base(&c, parent, where, params, n_params);
+    if (rc) {
+        rc = lcw_error_set(err, rc, "query too large");
+        goto out;
+    }
+    if (!page->items) {
+        rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = odata_filter_to_sql(q->filter, &e->od, &fsql, err);
+    if (rc)
+        goto out;
+    if (q->count) {
+        /* The count ignores paging, so it is taken before the keyset is added. */
+        struct cond cc = c;
+
+        buf_init(&cc.sql, 64 * 1024);
+        rc = buf_puts(&cc.sql, buf_cstr(&c.sql));
+        if (!rc)
+            rc = cond_add_odata(&cc, &fsql);
+        if (!rc)
+            rc = buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s", e->table, buf_cstr(&cc.sql));
+        if (rc)
+            rc = lcw_error_set(err, rc, "query too large");
+        else
+            rc = store_query_int(tx, buf_cstr(&sql), cc.params, cc.n, &page->count, err);
+        buf_release(&cc.sql);
+        buf_reset(&sql);
+        if (rc)
+            goto out;
+    }
+    rc = odata_sql_order_and_page(q, &e->od, &fsql, &order, &sort_cols, &n_sort, err);
+    if (rc)
+        goto out;
+    if (n_sort > N(lc.last_key)) {
+        rc = lcw_error_set(err, LCW_EINVAL, "$orderby: too many properties");
+        goto out;
+    }
+    rc = cond_add_odata(&c, &fsql);
+    lc.page = page;
+    lc.limit = q->top > 0 ? q->top : page_size;
+    lc.n_key = n_sort;
+    if (!rc)
+        rc = buf_puts(&sql, "SELECT doc");
+    for (size_t i = 0; !rc && i < n_sort; i++)
+        rc = buf_printf(&sql, ", %s", sort_cols[i]);
+    if (!rc)
+        rc = buf_printf(&sql, " FROM %s WHERE %s%s LIMIT %ld", e->table, buf_cstr(&c.sql),
+                        buf_cstr(&order), lc.limit + 1);
+    if (rc) {
+        rc = lcw_error_set(err, rc, "query too large");
+        goto out;
+    }
+    rc = store_exec(tx, buf_cstr(&sql), c.params, c.n, row_list, &lc, NULL, err);
+    if (rc == LCW_EINTERNAL)
+        rc = lcw_error_set(err, rc, "a stored %s is not valid JSON", e->od.name);
+    if (rc)
+        goto out;
+    if (lc.has_more) {
+        rc = odata_skiptoken_encode(q, (const char *const *)lc.last_key, n_sort, &page->next_token);
+        if (rc)
+            rc = lcw_error_set(err, rc, "cannot build the next page link");
+    }
+out:
+    for (size_t i = 0; i < N(lc.last_key); i++)
+        lcw_free(lc.last_key[i]);
+    lcw_free(sort_cols);
+    odata_sql_release(&fsql);
+    buf_release(&c.sql);
+    buf_release(&order);
+    buf_release(&sql);
+    if (rc)
+        store_page_release(page);
+    return rc;
+}

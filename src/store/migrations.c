@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Numbered schema migrations, applied in order at start-up inside one write
+ * transaction each, and recorded in schema_migrations. Every statement is in
+ * the SQL subset that both SQLite and PostgreSQL run: TEXT, BIGINT, INTEGER
+ * (booleans are 0/1), no AUTOINCREMENT/SERIAL, no JSON functions. Never edit
+ * a released migration; add a new one.
+ */
+#include "store_int.h"
+
+static const char migration_1[] =
+        /* Resources kept as JSON docs with the filterable columns beside them. */
+        "CREATE TABLE workflows ("
+        " pk TEXT PRIMARY KEY, parent TEXT, display_name TEXT, category TEXT,"
+        " is_enabled INTEGER, is_scheduling_enabled INTEGER, version BIGINT,"
+        " created_at_ms BIGINT, last_modified_at_ms BIGINT, deleted_at_ms BIGINT,"
+        " next_schedule_run_at_ms BIGINT, doc TEXT NOT NULL);"
+        "CREATE INDEX workflows_deleted ON workflows (deleted_at_ms);"
+        "CREATE TABLE workflow_versions ("
+        " pk TEXT PRIMARY KEY, parent TEXT NOT NULL, version_number BIGINT, display_name TEXT,"
+        " category TEXT, is_enabled INTEGER, is_scheduling_enabled INTEGER,"
+        " created_at_ms BIGINT, last_modified_at_ms BIGINT, doc TEXT NOT NULL);"
+        "CREATE INDEX workflow_versions_parent ON workflow_versions (parent);"
+        "CREATE TABLE custom_task_extensions ("
+        " pk TEXT PRIMARY KEY, parent TEXT, display_name TEXT, created_at_ms BIGINT,"
+        " last_modified_at_ms BIGINT, doc TEXT NOT NULL);"
+        "CREATE TABLE audit_events ("
+        " pk TEXT PRIMARY KEY, parent TEXT, activity_at_ms BIGINT, category TEXT,"
+        " activity TEXT, result TEXT, logged_by_service TEXT, correlation_id TEXT,"
+        " initiated_by_id TEXT, initiated_by_name TEXT, doc TEXT NOT NULL);"
+        "CREATE INDEX audit_events_time ON audit_events (activity_at_ms);"
+        "CREATE TABLE users ("
+        " pk TEXT PRIMARY KEY, parent TEXT, user_principal_name TEXT NOT NULL,"
+        " display_name TEXT, given_name TEXT, surname TEXT, mail TEXT, mail_nickname TEXT,"
+        " department TEXT, job_title TEXT, company_name TEXT, country TEXT, city TEXT,"
+        " office_location TEXT, employee_id TEXT, employee_type TEXT, account_enabled INTEGER,"
+        " employee_hire_at_ms BIGINT, employee_leave_at_ms BIGINT, created_at_ms BIGINT,"
+        " user_type TEXT, usage_location TEXT, preferred_language TEXT, state TEXT,"
+        " postal_code TEXT, cost_center TEXT, division TEXT, deleted_at_ms BIGINT,"
+        " doc TEXT NOT NULL);"
+        "CREATE UNIQUE INDEX users_upn ON users (user_principal_name);"
+        "CREATE TABLE groups ("
+        " pk TEXT PRIMARY KEY, parent TEXT, display_name TEXT, mail_nickname TEXT,"
+        " description TEXT, mail TEXT, security_enabled INTEGER, mail_enabled INTEGER,"
+        " created_at_ms BIGINT, doc TEXT NOT NULL);"
+        "CREATE TABLE group_members ("
+        " group_id TEXT NOT NULL, user_id TEXT NOT NULL, added_at_ms BIGINT NOT NULL,"
+        " PRIMARY KEY (group_id, user_id));"
+        "CREATE INDEX group_members_user ON group_members (user_id);"
+        "CREATE TABLE directory_changes ("
+        " id TEXT PRIMARY KEY, changed_at_ms BIGINT NOT NULL, kind TEXT NOT NULL,"
+        " object_id TEXT NOT NULL, attribute TEXT, old_value TEXT, new_value TEXT);"
+        "CREATE INDEX directory_changes_time ON directory_changes (changed_at_ms);"
+        "CREATE TABLE tokens ("
+        " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+        " hash TEXT NOT NULL UNIQUE, created_at_ms BIGINT NOT NULL, last_used_at_ms BIGINT,"
+        " revoked_at_ms BIGINT);"
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, doc TEXT NOT NULL);";
+
+const struct store_migration store_migrations[] = {
+        {1, "resources, directory, tokens, audit", migration_1},
+};
+const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+//
+// Every route lcwd serves, with the permission it needs, written from the
+// spec (section 5 and section 10), NOT copied from src/api/auth.c. It is the
+// twin of the route table in src/api/routes.c: auth.test.mjs fails when the
+// two lists differ, and walks this one for the route x role matrix.
+//
+// perm names (spec section 10; directory and audit routes use Graph's names):
+//   LifecycleWorkflows.Read.All / LifecycleWorkflows.ReadWrite.All  settings, catalogues, container
+//   LifecycleWorkflows-Workflow.ReadBasic.All                       list workflows
+//   LifecycleWorkflows-Workflow.Read.All                            get workflows, tasks, versions, deleted
+//   LifecycleWorkflows-Workflow.ReadWrite.All                       every workflow change
+//   LifecycleWorkflows-CustomExt.Read.All / .ReadWrite.All          custom task extensions
+//   AuditLog.Read.All                                               audit log
+//   Directory.Read.All / Directory.ReadWrite.All                    embedded directory
+//
+// Placeholders: {workflowId} {taskId} {versionNumber} {deletedWorkflowId}
+// {extensionId} {taskDefinitionId} {templateId} {auditId} {userId} {groupId}
+// {memberId}. `body` is what the matrix sends: write requests use bodies or
+// ids that are refused after the permission check (400/404), so the matrix
+// changes nothing.
+
+const LW = '/v1.0/identityGovernance/lifecycleWorkflows';
+const WF = `${LW}/workflows/{workflowId}`;
+const MISSING = '{missingId}';
+
+const R = 'LifecycleWorkflows.Read.All';
+const RW = 'LifecycleWorkflows.ReadWrite.All';
+const WF_BASIC = 'LifecycleWorkflows-Workflow.ReadBasic.All';
+const WF_READ = 'LifecycleWorkflows-Workflow.Read.All';
+const WF_WRITE = 'LifecycleWorkflows-Workflow.ReadWrite.All';
+const EXT_READ = 'LifecycleWorkflows-CustomExt.Read.All';
+const EXT_WRITE = 'LifecycleWorkflows-CustomExt.ReadWrite.All';
+const AUDIT = 'AuditLog.Read.All';
+const DIR_READ = 'Directory.Read.All';
+const DIR_WRITE = 'Directory.ReadWrite.All';
+
+const INVALID = { thisPropertyDoesNotExist: true };
+
+export const ROUTES = [
+  { method: 'GET', path: LW, perm: R },
+
+  // workflows (5.1)
+  { method: 'GET', path: `${LW}/workflows`, perm: WF_BASIC },
+  { method: 'POST', path: `${LW}/workflows`, perm: WF_WRITE, body: INVALID },
+  { method: 'GET', path: WF, perm: WF_READ },
+  { method: 'PATCH', path: WF, perm: WF_WRITE, body: INVALID },
+  { method: 'DELETE', path: `${LW}/workflows/${MISSING}`, template: WF, perm: WF_WRITE },
+  { method: 'POST', path: `${WF}/createNewVersion`, perm: WF_WRITE, body: INVALID },
+
+  // tasks and versions (5.2)
+  { method: 'GET', path: `${WF}/tasks`, perm: WF_READ },
+  { method: 'GET', path: `${WF}/tasks/{taskId}`, perm: WF_READ },
+  { method: 'PATCH', path: `${WF}/tasks/{taskId}`, perm: WF_WRITE, body: INVALID },
+  { method: 'GET', path: `${WF}/versions`, perm: WF_READ },
+  { method: 'GET', path: `${WF}/versions/{versionNumber}`, perm: WF_READ },
+  { method: 'GET', path: `${WF}/versions/{versionNumber}/tasks`, perm: WF_READ },
+  { method: 'GET', path: `${WF}/versions/{versionNumber}/tasks/{taskId}`, perm: WF_READ },
+
+  // deleted workflows (5.3)
+  { method: 'GET', path: `${LW}/deletedItems/workflows`, perm: WF_READ },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}`, perm: WF_READ },
+  { method: 'DELETE', path: `${LW}/deletedItems/workflows/${MISSING}`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}`, perm: WF_WRITE },
+  { method: 'POST', path: `${LW}/deletedItems/workflows/${MISSING}/restore`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/restore`, perm: WF_WRITE },
+
+  // custom task extensions (5.7)
+  { method: 'GET', path: `${LW}/customTaskExtensions`, perm: EXT_READ },
+  { method: 'POST', path: `${LW}/customTaskExtensions`, perm: EXT_WRITE, body: INVALID },
+  { method: 'GET', path: `${LW}/customTaskExtensions/{extensionId}`, perm: EXT_READ },
+  { method: 'PATCH', path: `${LW}/customTaskExtensions/{extensionId}`, perm: EXT_WRITE, body: INVALID },
+  { method: 'DELETE', path: `${LW}/customTaskExtensions/${MISSING}`, template: `${LW}/customTaskExtensions/{extensionId}`, perm: EXT_WRITE },
+
+  // settings and catalogues (5.8)
+  { method: 'GET', path: `${LW}/settings`, perm: R },
+  { method: 'PATCH', path: `${LW}/settings`, perm: RW, body: { workflowScheduleIntervalInHours: 0 } },
+  { method: 'GET', path: `${LW}/taskDefinitions`, perm: R },
+  { method: 'GET', path: `${LW}/taskDefinitions/{taskDefinitionId}`, perm: R },
+  { method: 'GET', path: `${LW}/workflowTemplates`, perm: R },
+  { method: 'GET', path: `${LW}/workflowTemplates/{templateId}`, perm: R },
+
+  // audit
+  { method: 'GET', path: '/v1.0/auditLogs/directoryAudits', perm: AUDIT },
+  { method: 'GET', path: '/v1.0/auditLogs/directoryAudits/{auditId}', perm: AUDIT },
+
+  // embedded directory
+  { method: 'GET', path: '/v1.0/users', perm: DIR_READ },
+  { method: 'POST', path: '/v1.0/users', perm: DIR_WRITE, body: INVALID },
+  { method: 'GET', path: '/v1.0/users/{userId}', perm: DIR_READ },
+  { method: 'PATCH', path: '/v1.0/users/{userId}', perm: DIR_WRITE, body: INVALID },
+  { method: 'DELETE', path: `/v1.0/users/${MISSING}`, template: '/v1.0/users/{userId}', perm: DIR_WRITE },
+  { method: 'GET', path: '/v1.0/users/{userId}/manager', perm: DIR_READ },
+  { method: 'GET', path: '/v1.0/users/{userId}/manager/$ref', perm: DIR_READ },
+  { method: 'PUT', path: '/v1.0/users/{userId}/manager/$ref', perm: DIR_WRITE, body: INVALID },
+  { method: 'DELETE', path: `/v1.0/users/${MISSING}/manager/$ref`, template: '/v1.0/users/{userId}/manager/$ref', perm: DIR_WRITE },
+  { method: 'GET', path: '/v1.0/users/{userId}/directReports', perm: DIR_READ },
+  { method: 'GET', path: '/v1.0/users/{userId}/memberOf', perm: DIR_READ },
+  { method: 'POST', path: '/v1.0/users/{userId}/assignLicense', perm: DIR_WRITE, body: INVALID },
+  { method: 'GET', path: '/v1.0/groups', perm: DIR_READ },
+  { method: 'POST', path: '/v1.0/groups', perm: DIR_WRITE, body: INVALID },
+  { method: 'GET', path: '/v1.0/groups/{groupId}', perm: DIR_READ },
+  { method: 'PATCH', path: '/v1.0/groups/{groupId}', perm: DIR_WRITE, body: INVALID },
+  { method: 'DELETE', path: `/v1.0/groups/${MISSING}`, template: '/v1.0/groups/{groupId}', perm: DIR_WRITE },
+  { method: 'GET', path: '/v1.0/groups/{groupId}/members', perm: DIR_READ },
+  { method: 'POST', path: '/v1.0/groups/{groupId}/members/$ref', perm: DIR_WRITE, body: INVALID },
+  { method: 'DELETE', path: `/v1.0/groups/{groupId}/members/${MISSING}/$ref`, template: '/v1.0/groups/{groupId}/members/{memberId}/$ref', perm: DIR_WRITE },
+  { method: 'GET', path: '/v1.0/subscribedSkus', perm: DIR_READ },
+];
+
+export const PERMS = { R, RW, WF_BASIC, WF_READ, WF_WRITE, EXT_READ, EXT_WRITE, AUDIT, DIR_READ, DIR_WRITE };
+
+/** The route's pattern in the form of src/api/routes.c: "/x/{}/y", lower case. */
+export function normalisedTemplate(route) {
+  return (route.template || route.path)
+    .replace(/^\/v1\.0/, '')
+    .replace(/\{[^}]*\}/g, '{}')
+    .toLowerCase();
+}
