@@ -20,6 +20,7 @@
 
 #include "lcw/common.h"
 #include "lcw/config.h"
+#include "lcw/engine.h"
 #include "lcw/model.h"
 #include "lcw/odata.h"
 #include "lcw/store.h"
@@ -30,6 +31,8 @@ struct api_ctx {
     struct store *store;           /* borrowed */
     const struct lcw_config *cfg;  /* borrowed */
     const struct lcw_clock *clock; /* borrowed */
+    struct engine *engine;         /* borrowed; NULL in tools that run no engine */
+    struct dir *dir;               /* borrowed */
     struct model_limits limits;
 };
 
@@ -55,6 +58,12 @@ enum api_perm {
     PERM_DIR_READ = 1u << 9,     /* User.Read.All / Group.Read.All / Directory.Read.All */
     PERM_DIR_WRITE = 1u << 10,   /* User.ReadWrite.All / Group.ReadWrite.All */
     PERM_AUDIT_READ = 1u << 11,  /* AuditLog.Read.All */
+    /*
+     * Not a permission: the route authenticates the caller itself (the
+     * resume callback accepts a custom task extension's own credential). The
+     * http layer passes the bearer through without rejecting unknown tokens.
+     */
+    PERM_CALLBACK = 1u << 30,
 };
 
 /*
@@ -110,6 +119,7 @@ struct api_req {
     const char *client_request_id; /* from the client, or NULL */
     const char *base_url;          /* "http://127.0.0.1:8080", for absolute links */
     const char *prefer;            /* Prefer header or NULL */
+    const char *bearer;            /* the bearer token as sent (PERM_CALLBACK routes), or NULL */
     struct api_principal who;
     int64_t now_ms;
 };

@@ -26,6 +26,11 @@ struct lcw_config {
     char *web_dir;        /* owned or NULL: admin UI files */
     char *log_level;      /* owned; "info" */
     char *log_format;     /* owned; "logfmt" */
+    char *smtp_url;       /* owned or NULL: smtp://host:port or smtps://host:port */
+    char *smtp_from;      /* owned or NULL: envelope and From: address */
+    char *smtp_user;      /* owned or NULL */
+    char *smtp_password;  /* owned or NULL; wiped on release */
+    bool smtp_starttls;   /* require STARTTLS on smtp:// */
     bool demo;            /* seed a demo directory when the store is empty */
     int64_t http_threads; /* MHD thread pool size */
     int64_t max_body_bytes;

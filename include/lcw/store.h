@@ -131,6 +131,10 @@ extern const struct store_entity store_ent_extension;
 extern const struct store_entity store_ent_audit;
 extern const struct store_entity store_ent_user;
 extern const struct store_entity store_ent_group;
+/* Run history; every row's parent is its workflow's id. Members named "#lcw.*" are bookkeeping. */
+extern const struct store_entity store_ent_run;
+extern const struct store_entity store_ent_user_result;
+extern const struct store_entity store_ent_task_result;
 
 /*
  * Insert or replace the row `pk` with `doc` (the columns are derived from

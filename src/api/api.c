@@ -197,6 +197,64 @@ fail:
     return NULL;
 }
 
+/* Which enum each output property holds (the ones with evolvable members). */
+static const struct {
+    const char *key;
+    enum model_enum which;
+} enum_props[] = {
+        {"category", MODEL_ENUM_TASK_CATEGORY},
+        {"workflowCategory", MODEL_ENUM_WORKFLOW_CATEGORY},
+        {"workflowExecutionType", MODEL_ENUM_EXECUTION_TYPE},
+        {"timeBasedAttribute", MODEL_ENUM_TIME_BASED_ATTRIBUTE},
+        {"targetSubjectType", MODEL_ENUM_SUBJECT_TYPE},
+        {"subjectType", MODEL_ENUM_SUBJECT_TYPE},
+};
+
+/*
+ * Graph returns members after unknownFutureValue (mover, activatedWithScope,
+ * createdDateTime, ...) only to clients that send `Prefer:
+ * include-unknown-enum-members`; everyone else reads unknownFutureValue
+ * (spec section 2). Values that are not members (audit categories) pass.
+ */
+static void mask_evolvable(json_t *v)
+{
+    const char *k;
+    json_t *m;
+    size_t i;
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m)
+        {
+            mask_evolvable(m);
+        }
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_object_foreach(v, k, m)
+    {
+        if (json_is_string(m)) {
+            for (i = 0; i < sizeof(enum_props) / sizeof(enum_props[0]); i++) {
+                const char *in, *out;
+
+                if (strcmp(k, enum_props[i].key) != 0)
+                    continue;
+                in = json_string_value(m);
+                out = model_enum_output(enum_props[i].which, in, false);
+                if (out != in)
+                    json_string_set(m, out);
+            }
+        } else {
+            mask_evolvable(m);
+        }
+    }
+}
+
+static bool wants_unknown_enums(const struct api_req *req)
+{
+    return req->prefer && strcasestr(req->prefer, "include-unknown-enum-members");
+}
+
 void api__json(struct api_req *req, struct api_resp *resp, int status, json_t *body,
                const char *context)
 {
@@ -223,6 +281,8 @@ void api__json(struct api_req *req, struct api_resp *resp, int status, json_t *b
         body = out;
         lcw_free(url);
     }
+    if (!wants_unknown_enums(req))
+        mask_evolvable(body);
     if (json_object_get(body, "id")) {
         json_t *ordered = id_first(body);
 

@@ -111,6 +111,13 @@ api_handler_fn api_extensions_list, api_extensions_create, api_extension_get, ap
         api_extension_delete;
 api_handler_fn api_audit_list, api_audit_get;
 api_handler_fn api_container_get;
+/* Runs and history (api/runs.c). */
+api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
+        api_workflow_preview_failures, api_workflow_execution_scope, api_workflow_clear_quarantine,
+        api_task_result_resume, api_runs_list, api_run_get, api_run_user_results,
+        api_run_user_result_get, api_run_user_result_tasks, api_run_task_results,
+        api_user_results_list, api_user_result_get, api_user_result_tasks, api_task_results_by_task,
+        api_task_result_get, api_task_reports_list;
 /* Embedded directory (api/users.c, api/groups.c). */
 api_handler_fn api_users_list, api_users_create, api_user_get, api_user_patch, api_user_delete,
         api_user_manager_get, api_user_manager_ref_get, api_user_manager_put,

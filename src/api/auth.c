@@ -209,9 +209,11 @@ int api_token_create(const struct api_ctx *ctx, const char *name, const char *ro
         sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         sodium_memzero(raw, sizeof(raw));
-        secret = lcw_strndup("lcw_", 4 + strlen(b64));
-        if (secret)
+        secret = lcw_malloc(4 + strlen(b64) + 1);
+        if (secret) {
+            memcpy(secret, "lcw_", 4);
             memcpy(secret + 4, b64, strlen(b64) + 1);
+        }
         sodium_memzero(b64, sizeof(b64));
     }
     if (!secret)

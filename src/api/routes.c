@@ -22,6 +22,31 @@ const struct api_route api_routes[] = {
         {"DELETE", WF, PERM_WF_WRITE, api_workflows_delete},
         {"POST", WF "/!createNewVersion", PERM_WF_WRITE, api_workflows_new_version},
 
+        {"POST", WF "/!activate", PERM_WF_ACTIVATE, api_workflow_activate},
+        {"POST", WF "/!cancelProcessing", PERM_WF_WRITE, api_workflow_cancel},
+        {"POST", WF "/!previewWorkflow", PERM_WF_WRITE, api_workflow_preview},
+        {"POST", WF "/!previewTaskFailures", PERM_WF_WRITE, api_workflow_preview_failures},
+        {"POST", WF "/!clearQuarantine", PERM_WF_WRITE, api_workflow_clear_quarantine},
+        {"GET", WF "/executionScope", PERM_WF_READ, api_workflow_execution_scope},
+
+        /* run history (spec 5.4) */
+        {"GET", WF "/runs", PERM_REPORTS_READ, api_runs_list},
+        {"GET", WF "/runs/{}", PERM_REPORTS_READ, api_run_get},
+        {"GET", WF "/runs/{}/userProcessingResults", PERM_REPORTS_READ, api_run_user_results},
+        {"GET", WF "/runs/{}/userProcessingResults/{}", PERM_REPORTS_READ, api_run_user_result_get},
+        {"GET", WF "/runs/{}/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
+         api_run_user_result_tasks},
+        {"GET", WF "/runs/{}/taskProcessingResults", PERM_REPORTS_READ, api_run_task_results},
+        {"GET", WF "/userProcessingResults", PERM_REPORTS_READ, api_user_results_list},
+        {"GET", WF "/userProcessingResults/{}", PERM_REPORTS_READ, api_user_result_get},
+        {"GET", WF "/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
+         api_user_result_tasks},
+        {"GET", WF "/taskReports", PERM_REPORTS_READ, api_task_reports_list},
+        {"GET", WF "/tasks/{}/taskProcessingResults", PERM_REPORTS_READ, api_task_results_by_task},
+        {"GET", WF "/tasks/{}/taskProcessingResults/{}", PERM_REPORTS_READ, api_task_result_get},
+        {"POST", WF "/tasks/{}/taskProcessingResults/{}/!resume", PERM_CALLBACK,
+         api_task_result_resume},
+
         /* tasks and versions (spec 5.2) */
         {"GET", WF "/tasks", PERM_WF_READ, api_workflow_tasks_list},
         {"GET", WF "/tasks/{}", PERM_WF_READ, api_workflow_task_get},

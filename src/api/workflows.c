@@ -119,6 +119,27 @@ static int wf_load(struct store_tx *tx, struct api_req *req, struct api_resp *re
     return 0;
 }
 
+/* Refuse $expand of anything a workflow cannot expand (400 naming it). */
+static int check_expand(struct api_req *req, struct api_resp *resp, const struct odata_query *q)
+{
+    static const char *const ok[] = {"tasks", "createdBy", "lastModifiedBy", "*"};
+
+    for (size_t i = 0; i < q->n_expand; i++) {
+        bool known = false;
+
+        for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
+            known |= lcw_str_eq_ci(q->expand[i], ok[k]);
+        if (!known) {
+            api_error(resp, req, 400, "BadRequest",
+                      "$expand: '%s' cannot be expanded on workflow (allowed: tasks, createdBy, "
+                      "lastModifiedBy)",
+                      q->expand[i]);
+            return LCW_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* The workflow as returned to clients: relationships only when expanded. */
 static json_t *wf_output(const json_t *doc, const struct odata_query *q)
 {
@@ -328,6 +349,8 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
 
     if (api__query(req, resp, WF_LIST_OPTS, &q))
         return;
+    if (check_expand(req, resp, &q))
+        goto out;
     lcw_strlcpy(where_sql,
                 where == WF_DELETED ? "deleted_at_ms IS NOT NULL" : "deleted_at_ms IS NULL",
                 sizeof(where_sql));
@@ -472,6 +495,8 @@ static void get_workflow(struct api_req *req, struct api_resp *resp, enum wf_whe
     if (api__query(req, resp, WF_GET_OPTS, &q))
         return;
     api_param(req, 0, id, sizeof(id));
+    if (check_expand(req, resp, &q))
+        goto out;
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
         goto out;
     if (wf_load(&tx, req, resp, id, where, &doc) == 0)

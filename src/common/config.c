@@ -56,6 +56,15 @@ static const struct opt_def options[] = {
                 "debug, info, warn or error (default info)"),
         STR_OPT("--log-format", "LCW_LOG_FORMAT", "log", "format", log_format,
                 "logfmt or json (default logfmt)"),
+        STR_OPT("--smtp-url", "LCW_SMTP_URL", "smtp", "url", smtp_url,
+                "SMTP server for email tasks: smtp://HOST:PORT or smtps://HOST:PORT"),
+        STR_OPT("--smtp-from", "LCW_SMTP_FROM", "smtp", "from", smtp_from,
+                "sender address of email tasks"),
+        STR_OPT("--smtp-user", "LCW_SMTP_USER", "smtp", "user", smtp_user, "SMTP user name"),
+        STR_OPT("--smtp-password", "LCW_SMTP_PASSWORD", "smtp", "password", smtp_password,
+                "SMTP password"),
+        BOOL_OPT("--smtp-starttls", "LCW_SMTP_STARTTLS", "smtp", "starttls", smtp_starttls,
+                 "require STARTTLS on smtp:// connections"),
         BOOL_OPT("--demo", "LCW_DEMO", "server", "demo", demo,
                  "seed a demo directory and workflows when the store is empty"),
         INT_OPT("--http-threads", "LCW_HTTP_THREADS", "http", "threads", http_threads, 1, 256,
@@ -134,7 +143,8 @@ static void free_secret(char *s)
 void config_release(struct lcw_config *c)
 {
     char **strs[] = {&c->data_dir, &c->listen,     &c->config_file, &c->store_url, &c->tls_cert,
-                     &c->tls_key,  &c->public_url, &c->web_dir,     &c->log_level, &c->log_format};
+                     &c->tls_key,  &c->public_url, &c->web_dir,     &c->log_level, &c->log_format,
+                     &c->smtp_url, &c->smtp_from,  &c->smtp_user};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         lcw_free(*strs[i]);
@@ -142,6 +152,8 @@ void config_release(struct lcw_config *c)
     }
     free_secret(c->admin_token);
     c->admin_token = NULL;
+    free_secret(c->smtp_password);
+    c->smtp_password = NULL;
 }
 
 static int bool_parse(const char *v, bool *out)
@@ -177,7 +189,7 @@ static int opt_set(struct lcw_config *c, const struct opt_def *o, const char *va
 
         if (!copy)
             return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        if (field == &c->admin_token)
+        if (field == &c->admin_token || field == &c->smtp_password)
             free_secret(*field);
         else
             lcw_free(*field);

@@ -22,6 +22,8 @@
 #include "lcw/api.h"
 #include "lcw/common.h"
 #include "lcw/config.h"
+#include "lcw/dir.h"
+#include "lcw/engine.h"
 #include "lcw/http.h"
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
@@ -224,6 +226,8 @@ static int run_daemon(struct api_ctx *ctx, struct lcw_error *err)
 {
     struct http_options ho = {0};
     struct http_server *http = NULL;
+    struct engine_options eo = {0};
+    struct engine *engine = NULL;
     pthread_t maint;
     sigset_t set;
     int sig = 0, rc;
@@ -242,9 +246,21 @@ static int run_daemon(struct api_ctx *ctx, struct lcw_error *err)
     ho.public_url = ctx->cfg->public_url;
     ho.threads = (unsigned)ctx->cfg->http_threads;
     ho.max_body_bytes = (size_t)ctx->cfg->max_body_bytes;
-    rc = http_start(ctx, &ho, &http, err);
+    eo.store = ctx->store;
+    eo.dir = ctx->dir;
+    eo.clock = ctx->clock;
+    eo.cfg = ctx->cfg;
+    eo.workers = (unsigned)ctx->cfg->workers;
+    eo.is_scheduler_enabled = true;
+    rc = engine_start(&eo, &engine, err);
     if (rc)
         return rc;
+    ctx->engine = engine;
+    rc = http_start(ctx, &ho, &http, err);
+    if (rc) {
+        engine_stop(engine);
+        return rc;
+    }
     if (pthread_create(&maint, NULL, maintenance_main, ctx) != 0) {
         http_stop(http, 0);
         return lcw_error_set(err, LCW_EINTERNAL, "cannot start the maintenance thread");
@@ -262,6 +278,8 @@ static int run_daemon(struct api_ctx *ctx, struct lcw_error *err)
     pthread_cond_signal(&maint_wake);
     pthread_mutex_unlock(&maint_lock);
     (void)pthread_join(maint, NULL);
+    engine_stop(engine);
+    ctx->engine = NULL;
     log_info("stopped", "%s", "");
     return 0;
 }
@@ -272,6 +290,7 @@ int main(int argc, char **argv)
     struct lcw_error err = {0};
     struct api_ctx ctx = {0};
     struct store *store = NULL;
+    struct dir *dir = NULL;
     enum log_level level;
     enum log_format format;
     bool is_token_cmd = false;
@@ -357,6 +376,10 @@ int main(int argc, char **argv)
         goto out;
     ctx.store = store;
     ctx.cfg = &cfg;
+    rc = dir_open_embedded(store, lcw_clock_system(), &dir, &err);
+    if (rc)
+        goto out;
+    ctx.dir = dir;
     ctx.clock = lcw_clock_system();
     model_limits_default(&ctx.limits);
     ctx.limits.max_tasks = (int)cfg.max_tasks;
@@ -367,6 +390,7 @@ int main(int argc, char **argv)
 out:
     if (rc)
         (void)fprintf(stderr, "lcwd: %s\n", err.msg[0] ? err.msg : lcw_err_name(rc));
+    dir_close(dir);
     store_close(store);
     config_release(&cfg);
     return rc ? (rc == LCW_EINVAL ? 2 : 1) : 0;

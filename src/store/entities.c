@@ -126,6 +126,56 @@ static const struct odata_property group_props[] = {
 const struct store_entity store_ent_group = {
         "groups", {"group", "pk", group_props, N(group_props)}, "id"};
 
+static const struct odata_property run_props[] = {
+        {"id", "pk", ODATA_T_STRING, EQ | IN, true},
+        {"processingStatus", "processing_status", ODATA_T_ENUM, EQ | IN, true},
+        {"workflowExecutionType", "execution_type", ODATA_T_ENUM, EQ | IN, true},
+        {"scheduledDateTime", "scheduled_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"startedDateTime", "started_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"completedDateTime", "completed_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"lastUpdatedDateTime", "last_updated_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"#lcw.workflowVersion", "workflow_version", ODATA_T_INT, 0, false},
+};
+
+const struct store_entity store_ent_run = {"runs", {"run", "pk", run_props, N(run_props)}, "id"};
+
+static const struct odata_property user_result_props[] = {
+        {"id", "pk", ODATA_T_STRING, EQ | IN, true},
+        {"processingStatus", "processing_status", ODATA_T_ENUM, EQ | IN, true},
+        {"workflowExecutionType", "execution_type", ODATA_T_ENUM, CMP, true},
+        {"scheduledDateTime", "scheduled_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"startedDateTime", "started_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"completedDateTime", "completed_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"workflowVersion", "workflow_version", ODATA_T_INT, CMP, true},
+        {"totalTasksCount", "total_tasks", ODATA_T_INT, CMP, true},
+        {"failedTasksCount", "failed_tasks", ODATA_T_INT, CMP, true},
+        {"totalUnprocessedTasksCount", "unprocessed_tasks", ODATA_T_INT, CMP, true},
+        {"subject/id", "subject_id", ODATA_T_GUID, EQ | IN, true},
+        {"#lcw.runId", "run_id", ODATA_T_STRING, 0, false},
+};
+
+const struct store_entity store_ent_user_result = {
+        "user_results",
+        {"userProcessingResult", "pk", user_result_props, N(user_result_props)},
+        "id"};
+
+static const struct odata_property task_result_props[] = {
+        {"id", "pk", ODATA_T_STRING, EQ | IN, true},
+        {"processingStatus", "processing_status", ODATA_T_ENUM, EQ | IN, true},
+        {"createdDateTime", "created_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"startedDateTime", "started_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"completedDateTime", "completed_at_ms", ODATA_T_DATETIME, CMP, true},
+        {"subject/id", "subject_id", ODATA_T_GUID, EQ | IN, true},
+        {"task/id", "task_id", ODATA_T_GUID, EQ | IN, true},
+        {"#lcw.runId", "run_id", ODATA_T_STRING, 0, false},
+        {"#lcw.userResultId", "user_result_id", ODATA_T_STRING, 0, false},
+};
+
+const struct store_entity store_ent_task_result = {
+        "task_results",
+        {"taskProcessingResult", "pk", task_result_props, N(task_result_props)},
+        "id"};
+
 /* Resolve "a/b/c" inside `doc`; NULL when any step is missing. */
 static const json_t *doc_path(const json_t *doc, const char *path)
 {

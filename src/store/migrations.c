@@ -57,7 +57,44 @@ static const char migration_1[] =
         " revoked_at_ms BIGINT);"
         "CREATE TABLE kv (key TEXT PRIMARY KEY, doc TEXT NOT NULL);";
 
+static const char migration_2[] =
+        /* Run history: parent = workflow id for all three, so that every
+         * workflow-level collection is one indexed range. */
+        "CREATE TABLE runs ("
+        " pk TEXT PRIMARY KEY, parent TEXT NOT NULL, processing_status TEXT,"
+        " execution_type TEXT, scheduled_at_ms BIGINT, started_at_ms BIGINT,"
+        " completed_at_ms BIGINT, last_updated_at_ms BIGINT, workflow_version BIGINT,"
+        " doc TEXT NOT NULL);"
+        "CREATE INDEX runs_parent ON runs (parent, scheduled_at_ms);"
+        "CREATE INDEX runs_status ON runs (processing_status);"
+        "CREATE TABLE user_results ("
+        " pk TEXT PRIMARY KEY, parent TEXT NOT NULL, run_id TEXT NOT NULL, subject_id TEXT,"
+        " processing_status TEXT, execution_type TEXT, scheduled_at_ms BIGINT,"
+        " started_at_ms BIGINT, completed_at_ms BIGINT, workflow_version BIGINT,"
+        " total_tasks BIGINT, failed_tasks BIGINT, unprocessed_tasks BIGINT, doc TEXT NOT NULL);"
+        "CREATE INDEX user_results_parent ON user_results (parent);"
+        "CREATE INDEX user_results_run ON user_results (run_id, processing_status);"
+        "CREATE TABLE task_results ("
+        " pk TEXT PRIMARY KEY, parent TEXT NOT NULL, run_id TEXT NOT NULL,"
+        " user_result_id TEXT NOT NULL, task_id TEXT, subject_id TEXT,"
+        " processing_status TEXT, created_at_ms BIGINT, started_at_ms BIGINT,"
+        " completed_at_ms BIGINT, doc TEXT NOT NULL);"
+        "CREATE INDEX task_results_parent ON task_results (parent);"
+        "CREATE INDEX task_results_user ON task_results (user_result_id, task_id);"
+        "CREATE INDEX task_results_run ON task_results (run_id, task_id);"
+        /* The durable work queue: one item per user result still to process. */
+        "CREATE TABLE work_items ("
+        " id TEXT PRIMARY KEY, run_id TEXT NOT NULL, workflow_id TEXT NOT NULL,"
+        " available_at_ms BIGINT NOT NULL, lease_owner TEXT, lease_expires_at_ms BIGINT);"
+        "CREATE INDEX work_items_ready ON work_items (available_at_ms);"
+        /* Time-based triggers process a user once per qualifying value. */
+        "CREATE TABLE trigger_marks ("
+        " workflow_id TEXT NOT NULL, user_id TEXT NOT NULL, value_key TEXT NOT NULL,"
+        " run_id TEXT NOT NULL, marked_at_ms BIGINT NOT NULL,"
+        " PRIMARY KEY (workflow_id, user_id, value_key));";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1},
+        {2, "run history and the work queue", migration_2},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -46,6 +46,7 @@ const GRANTS = {
 
 function allowed(role, perm) {
   const g = GRANTS[role];
+  if (perm === PERMS.CALLBACK) return true;
   return g === 'ALL' || g.includes(perm);
 }
 
@@ -187,8 +188,10 @@ describe('route x role matrix', () => {
       displayName: 'Matrix Group', mailEnabled: false, mailNickname: `matrix${Date.now()}`, securityEnabled: true,
     });
     if (g.status === 201) { ids.groupId = g.json.id; real.add('groupId'); }
+    const sku = await admin('POST', '/v1.0/subscribedSkus', { skuPartNumber: `MATRIX${Date.now()}`, prepaidUnits: { enabled: 5 } });
+    if (sku.status === 201) { ids.skuId = sku.json.skuId; real.add('skuId'); }
     for (const k of ['workflowId', 'taskId', 'versionNumber', 'deletedWorkflowId', 'taskDefinitionId', 'templateId']) real.add(k);
-    for (const k of ['extensionId', 'auditId', 'userId', 'groupId']) ids[k] ??= crypto.randomUUID();
+    for (const k of ['extensionId', 'auditId', 'userId', 'groupId', 'skuId']) ids[k] ??= crypto.randomUUID();
     ids.missingId = crypto.randomUUID();
     ids.memberId = crypto.randomUUID();
 

@@ -11,6 +11,8 @@ import {
 import { TD, GRAPH_TASK_DEFINITIONS, TEMPLATE_IDS, joinerWorkflow, uniqueName } from './lib/fixtures.mjs';
 
 const AUDIT = '/v1.0/auditLogs/directoryAudits';
+// Catalogue categories include the evolvable member mover (spec 2).
+const PREFER = { Prefer: 'include-unknown-enum-members' };
 
 function logicAppExtension(overrides = {}) {
   return {
@@ -47,7 +49,7 @@ describe('catalogue, settings, extensions, audit', () => {
   });
 
   test('taskDefinitions: the 25 Graph definitions with exact ids and categories, plus Update user attributes', async () => {
-    const { items } = await collectAll(d, `${LW}/taskDefinitions`);
+    const { items } = await collectAll(d, `${LW}/taskDefinitions`, { headers: PREFER });
     const byId = new Map(items.map((x) => [x.id.toLowerCase(), x]));
     assert.equal(byId.size, items.length, 'duplicate task definition ids');
     for (const [id, category] of Object.entries(GRAPH_TASK_DEFINITIONS)) {
@@ -86,7 +88,7 @@ describe('catalogue, settings, extensions, audit', () => {
     expectStatus(await d.api('GET', `${LW}/taskDefinitions/${TD.onboardingReminder.toLowerCase()}`), 200, 'lower-case id');
     expectGraphError(await d.api('GET', `${LW}/taskDefinitions/${crypto.randomUUID()}`), 404);
 
-    const { items } = await collectAll(d, `${LW}/taskDefinitions?$filter=${encodeURIComponent("category has 'joiner'")}`);
+    const { items } = await collectAll(d, `${LW}/taskDefinitions?$filter=${encodeURIComponent("category has 'joiner'")}`, { headers: PREFER });
     const expected = Object.entries(GRAPH_TASK_DEFINITIONS).filter(([, c]) => c.split(',').includes('joiner')).map(([id]) => id.toLowerCase());
     const got = items.map((x) => x.id.toLowerCase());
     for (const id of expected) assert.ok(got.includes(id), `category has 'joiner' missed ${id}`);
@@ -103,7 +105,7 @@ describe('catalogue, settings, extensions, audit', () => {
   });
 
   test('workflowTemplates: the spec templates with conditions and inlined tasks', async () => {
-    const { items } = await collectAll(d, `${LW}/workflowTemplates`);
+    const { items } = await collectAll(d, `${LW}/workflowTemplates`, { headers: PREFER });
     assert.equal(items.length, 10, `expected 10 templates, got ${items.length}`);
     const ids = items.map((x) => x.id.toLowerCase());
     for (const id of TEMPLATE_IDS) assert.ok(ids.includes(id), `template ${id} missing`);

@@ -131,9 +131,28 @@ describe('paging and query options (LCW_PAGE_SIZE=5)', () => {
     expectGraphError(await d.api('GET', `${WFS}/${made[0].id}?$expand=foo`), 400, { mentions: ['foo'] });
   });
 
-  test('$select of an unknown property → 400', async () => {
-    expectGraphError(await d.api('GET', `${WFS}?$select=nope`), 400, { mentions: ['nope'] });
-    expectGraphError(await d.api('GET', `${WFS}/${made[0].id}?$select=displayName,nope`), 400, { mentions: ['nope'] });
+  test('$select: unknown names are ignored on workflows (docs/API.md), refused on users', async () => {
+    const r = await d.api('GET', `${WFS}/${made[0].id}?$select=displayName,nope`);
+    expectStatus(r, 200);
+    assert.equal(r.json.displayName, made[0].displayName);
+    assert.ok(!('nope' in r.json));
+    assert.ok(!('category' in r.json));
+    expectGraphError(await d.api('GET', `/v1.0/users?$select=nope`), 400, { mentions: ['nope'] });
+  });
+
+  test('$search="text" keeps workflows whose displayName contains it (any case)', async () => {
+    const r = await collectAll(d, `${WFS}?$search=${q('"onBOARD"')}`);
+    assert.deepEqual(r.items.map((x) => x.id).sort(), made.filter((x) => /onboard/i.test(x.displayName)).map((x) => x.id).sort());
+    const c = await d.api('GET', `${WFS}?$search=${q('"leaver 1"')}&$count=true`);
+    expectStatus(c, 200);
+    assert.equal(c.json['@odata.count'], made.filter((x) => /leaver 1/i.test(x.displayName)).length);
+    expectGraphError(await d.api('GET', `${WFS}?$search=${q('""')}`), 400, { mentions: ['$search'] });
+    expectGraphError(await d.api('GET', `${LW}/taskDefinitions?$search=${q('"x"')}`), 400, { mentions: ['$search'] });
+  });
+
+  test('query options: unknown $ option, repeated option → 400', async () => {
+    expectGraphError(await d.api('GET', `${WFS}?$bogus=1`), 400, { mentions: ['$bogus'] });
+    expectGraphError(await d.api('GET', `${WFS}?$top=1&$top=2`), 400, { mentions: ['$top'] });
   });
 
   test('nextLink honours X-Forwarded-Proto and X-Forwarded-Host', async () => {

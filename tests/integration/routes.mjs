@@ -16,7 +16,7 @@
 //
 // Placeholders: {workflowId} {taskId} {versionNumber} {deletedWorkflowId}
 // {extensionId} {taskDefinitionId} {templateId} {auditId} {userId} {groupId}
-// {memberId}. `body` is what the matrix sends: write requests use bodies or
+// {memberId} {skuId}. `body` is what the matrix sends: write requests use bodies or
 // ids that are refused after the permission check (400/404), so the matrix
 // changes nothing.
 
@@ -35,6 +35,13 @@ const AUDIT = 'AuditLog.Read.All';
 const DIR_READ = 'Directory.Read.All';
 const DIR_WRITE = 'Directory.ReadWrite.All';
 
+const WF_ACTIVATE = 'LifecycleWorkflows-Workflow.Activate';
+const REPORTS = 'LifecycleWorkflows-Reports.Read.All';
+// The resume callback authenticates its caller itself (a custom task
+// extension's own credential is not an lcw token): any bearer gets through
+// the permission check, so this route is "allowed" for every role.
+const CALLBACK = 'ANY';
+
 const INVALID = { thisPropertyDoesNotExist: true };
 
 export const ROUTES = [
@@ -47,6 +54,27 @@ export const ROUTES = [
   { method: 'PATCH', path: WF, perm: WF_WRITE, body: INVALID },
   { method: 'DELETE', path: `${LW}/workflows/${MISSING}`, template: WF, perm: WF_WRITE },
   { method: 'POST', path: `${WF}/createNewVersion`, perm: WF_WRITE, body: INVALID },
+  { method: 'POST', path: `${WF}/activate`, perm: WF_ACTIVATE, body: INVALID },
+  { method: 'POST', path: `${WF}/cancelProcessing`, perm: WF_WRITE, body: INVALID },
+  { method: 'POST', path: `${WF}/previewWorkflow`, perm: WF_WRITE, body: INVALID },
+  { method: 'POST', path: `${WF}/previewTaskFailures`, perm: WF_WRITE },
+  { method: 'POST', path: `${LW}/workflows/${MISSING}/clearQuarantine`, template: `${WF}/clearQuarantine`, perm: WF_WRITE },
+  { method: 'GET', path: `${WF}/executionScope`, perm: WF_READ },
+
+  // run history (5.4)
+  { method: 'GET', path: `${WF}/runs`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}`, template: `${WF}/runs/{runId}`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/userProcessingResults`, template: `${WF}/runs/{runId}/userProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/userProcessingResults/${MISSING}`, template: `${WF}/runs/{runId}/userProcessingResults/{userResultId}`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/userProcessingResults/${MISSING}/taskProcessingResults`, template: `${WF}/runs/{runId}/userProcessingResults/{userResultId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/taskProcessingResults`, template: `${WF}/runs/{runId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/userProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}`, template: `${WF}/userProcessingResults/{userResultId}`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}/taskProcessingResults`, template: `${WF}/userProcessingResults/{userResultId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/taskReports`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/tasks/{taskId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/tasks/{taskId}/taskProcessingResults/${MISSING}`, template: `${WF}/tasks/{taskId}/taskProcessingResults/{taskResultId}`, perm: REPORTS },
+  { method: 'POST', path: `${WF}/tasks/{taskId}/taskProcessingResults/${MISSING}/resume`, template: `${WF}/tasks/{taskId}/taskProcessingResults/{taskResultId}/resume`, perm: CALLBACK, body: { data: { operationStatus: 'completed' } } },
 
   // tasks and versions (5.2)
   { method: 'GET', path: `${WF}/tasks`, perm: WF_READ },
@@ -104,9 +132,14 @@ export const ROUTES = [
   { method: 'POST', path: '/v1.0/groups/{groupId}/members/$ref', perm: DIR_WRITE, body: INVALID },
   { method: 'DELETE', path: `/v1.0/groups/{groupId}/members/${MISSING}/$ref`, template: '/v1.0/groups/{groupId}/members/{memberId}/$ref', perm: DIR_WRITE },
   { method: 'GET', path: '/v1.0/subscribedSkus', perm: DIR_READ },
+  // lcw extension: managing the licence catalogue (docs/internals/directory.md)
+  { method: 'POST', path: '/v1.0/subscribedSkus', perm: DIR_WRITE, body: INVALID },
+  { method: 'GET', path: '/v1.0/subscribedSkus/{skuId}', perm: DIR_READ },
+  { method: 'PATCH', path: '/v1.0/subscribedSkus/{skuId}', perm: DIR_WRITE, body: INVALID },
+  { method: 'DELETE', path: `/v1.0/subscribedSkus/${MISSING}`, template: '/v1.0/subscribedSkus/{skuId}', perm: DIR_WRITE },
 ];
 
-export const PERMS = { R, RW, WF_BASIC, WF_READ, WF_WRITE, EXT_READ, EXT_WRITE, AUDIT, DIR_READ, DIR_WRITE };
+export const PERMS = { R, RW, WF_BASIC, WF_READ, WF_WRITE, EXT_READ, EXT_WRITE, AUDIT, DIR_READ, DIR_WRITE, CALLBACK };
 
 /** The route's pattern in the form of src/api/routes.c: "/x/{}/y", lower case. */
 export function normalisedTemplate(route) {

@@ -9,7 +9,7 @@ import {
   startLcwd, removeDir, LW, expectStatus, expectGraphError, isRfc3339, GUID_RE, collectAll, show,
 } from './lib/lcwd.mjs';
 import {
-  TD, joinerWorkflow, leaverWorkflow, task, conditions, uniqueName,
+  TD, joinerWorkflow, leaverWorkflow, moverWorkflow, task, conditions, uniqueName,
 } from './lib/fixtures.mjs';
 
 const WFS = `${LW}/workflows`;
@@ -416,6 +416,56 @@ describe('workflows', () => {
     expectGraphError(await d.api('GET', `${WFS}/${crypto.randomUUID()}`), 404);
     expectGraphError(await d.api('GET', `${WFS}/not-a-guid`), 404);
     expectGraphError(await d.api('PATCH', `${WFS}/${crypto.randomUUID()}`, { body: { description: 'x' } }), 404);
+  });
+
+  test('evolvable enum members need Prefer: include-unknown-enum-members (spec 2)', async () => {
+    const PREFER = { Prefer: 'include-unknown-enum-members' };
+    const c = await d.api('POST', WFS, { body: moverWorkflow(), headers: PREFER });
+    expectStatus(c, 201, 'create a mover workflow');
+    assert.equal(c.json.category, 'mover', 'with the Prefer header the category is mover');
+    const id = c.json.id;
+    const plain = await d.api('GET', `${WFS}/${id}`);
+    expectStatus(plain, 200);
+    assert.equal(plain.json.category, 'unknownFutureValue',
+      'without Prefer: include-unknown-enum-members Graph substitutes unknownFutureValue for mover');
+    assert.equal((await d.api('GET', `${WFS}/${id}`, { headers: PREFER })).json.category, 'mover');
+    // Filtering by the evolvable member works either way.
+    const f = await collectAll(d, `${WFS}?$filter=${encodeURIComponent("category eq 'mover'")}`);
+    assert.ok(f.items.some((x) => x.id === id));
+    // Flagged enums keep their stable members.
+    const td = await d.api('GET', `${LW}/taskDefinitions/${TD.addToGroups}`);
+    assert.equal(td.json.category, 'joiner,leaver,unknownFutureValue');
+    const tdp = await d.api('GET', `${LW}/taskDefinitions/${TD.addToGroups}`, { headers: PREFER });
+    assert.equal(tdp.json.category, 'joiner,leaver,mover');
+    expectStatus(await d.api('DELETE', `${WFS}/${id}`), 204);
+  });
+
+  test('unicode names round-trip and filter', async () => {
+    const name = `Über Onboarding – 日本 ${crypto.randomUUID().slice(0, 8)} "quoted" \\ back`;
+    const c = await d.api('POST', WFS, { body: joinerWorkflow({ displayName: name, description: 'émoji 🎉' }) });
+    expectStatus(c, 201);
+    assert.equal(c.json.displayName, name);
+    assert.equal(c.json.description, 'émoji 🎉');
+    const g = await d.api('GET', `${WFS}/${c.json.id}`);
+    assert.equal(g.json.displayName, name);
+    const f = await collectAll(d, `${WFS}?$filter=${encodeURIComponent(`displayName eq '${name}'`)}`);
+    assert.deepEqual(f.items.map((x) => x.id), [c.json.id]);
+    const esc = await collectAll(d, `${WFS}?$filter=${encodeURIComponent("displayName eq 'it''s'")}`);
+    assert.equal(esc.items.length, 0, "a doubled quote in a $filter literal");
+  });
+
+  test('concurrent requests: unique names hold, parallel creates all land', async () => {
+    const name = uniqueName('Race');
+    const same = await Promise.all(Array.from({ length: 6 }, () => d.api('POST', WFS, { body: joinerWorkflow({ displayName: name }) })));
+    const codes = same.map((r) => r.status).sort();
+    assert.deepEqual(codes, [201, 409, 409, 409, 409, 409], `parallel creates with one name: ${codes}`);
+    const n0 = await count();
+    const many = await Promise.all(Array.from({ length: 16 }, () => d.api('POST', WFS, { body: joinerWorkflow() })));
+    for (const r of many) expectStatus(r, 201, 'parallel create');
+    assert.equal(new Set(many.map((r) => r.json.id)).size, 16);
+    assert.equal(await count(), n0 + 16);
+    const patches = await Promise.all(many.slice(0, 8).map((r, i) => d.api('PATCH', `${WFS}/${r.json.id}`, { body: { description: `p${i}` } })));
+    for (const r of patches) expectStatus(r, 204, 'parallel PATCH');
   });
 
   test('client-request-id is echoed in errors', async () => {

@@ -26,7 +26,7 @@ export const ERRORS = { XXX: createODataErrorFromDiscriminatorValue };
  * Add an entry only for a property documented as an lcw extension.
  */
 export const LCW_EXTENSION_ALLOW_LIST = new Set([
-  // Tenant setting: how long run history is kept (docs/internals/model.md, "Settings").
+  // Tenant setting: how long run history is kept (docs/API.md, settings; lcw extension).
   'lifecycleManagementSettings.historyRetentionInDays',
 ]);
 
