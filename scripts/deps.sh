@@ -9,10 +9,14 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libldap2-dev libsodium-dev libinih-dev libcmocka-dev
-  nodejs npm openssl sqlite3 python3-aiosmtpd postgresql slapd ldap-utils
+  openssl sqlite3 python3-aiosmtpd postgresql slapd ldap-utils
 )
 
 missing=()
+# Node.js may come with the machine rather than from Debian; ask apt only when
+# the commands are missing (Debian's npm conflicts with a non-Debian node).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -62,12 +62,17 @@ struct engine_subject {
     json_t *task_ids;
     /* The source user result this one reprocesses, or NULL. */
     const char *source_result_id;
+    /*
+     * Tasks to record as skipped instead of running (reprocessPolicy
+     * skipIfSucceeded): task id -> the run they succeeded in. May be NULL.
+     */
+    json_t *skip;
 };
 
 struct engine_run_spec {
-    const json_t *workflow;         /* the workflow doc (id, version, ...) */
-    int64_t version;                /* which version runs (normally the current one) */
-    const char *execution_type;     /* "scheduled", "onDemand", "activatedWithScope" */
+    const json_t *workflow;           /* the workflow doc (id, version, ...) */
+    int64_t version;                  /* which version runs (normally the current one) */
+    const char *execution_type;       /* "scheduled", "onDemand", "activatedWithScope" */
     const json_t *activated_on_scope; /* stored as activatedOnScope, or NULL */
     const struct engine_subject *subjects;
     size_t n_subjects;
@@ -83,9 +88,17 @@ struct engine_run_spec {
 int engine_run_create(struct store_tx *tx, const struct engine_run_spec *spec,
                       char run_id[UUID_STR_LEN], struct lcw_error *err);
 
+/*
+ * Record reprocess lineage: `new_run_id` was created from `source_id`, a run
+ * (kind "run") or a user result (kind "result"). Idempotent.
+ */
+int engine_link_add(struct store_tx *tx, const char *kind, const char *source_id,
+                    const char *new_run_id, const char *workflow_id, int64_t now_ms,
+                    struct lcw_error *err);
+
 /* Load run `run_id` of workflow `workflow_id`; LCW_ENOTFOUND naming both. */
-int engine_run_get(struct store_tx *tx, const char *workflow_id, const char *run_id,
-                   json_t **out, struct lcw_error *err);
+int engine_run_get(struct store_tx *tx, const char *workflow_id, const char *run_id, json_t **out,
+                   struct lcw_error *err);
 
 /*
  * Cancel a queued or in-progress run inside `tx`: users not yet started are
@@ -120,8 +133,8 @@ int engine_task_resume(struct store_tx *tx, const char *workflow_id, const char 
  * Empty for onDemandExecutionOnly and change-triggered workflows' triggers
  * are ignored (scope only).
  */
-int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *workflow,
-                       json_t **out, struct lcw_error *err);
+int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *workflow, json_t **out,
+                       struct lcw_error *err);
 
 /*
  * A preview run (previewWorkflow): for each user, every enabled task is
@@ -131,6 +144,16 @@ int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *work
 int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *workflow,
                           const char *const *user_ids, size_t n, int64_t now_ms,
                           char run_id[UUID_STR_LEN], struct lcw_error *err);
+
+/* True for completed, completedWithErrors, failed and canceled. */
+bool engine_is_final_status(const char *status);
+
+/* Load the version snapshot `version` of workflow `workflow_id` (new reference). */
+int engine_version_get(struct store_tx *tx, const char *workflow_id, int64_t version, json_t **out,
+                       struct lcw_error *err);
+
+/* The task with `task_id` in a version doc (borrowed), or NULL. */
+const json_t *engine_version_task(const json_t *version, const char *task_id);
 
 /* Strip "#lcw.*" bookkeeping members from a history doc (in place). */
 void engine_doc_public(json_t *doc);

@@ -118,6 +118,10 @@ api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
         api_run_user_result_get, api_run_user_result_tasks, api_run_task_results,
         api_user_results_list, api_user_result_get, api_user_result_tasks, api_task_results_by_task,
         api_task_result_get, api_task_reports_list;
+/* Reprocess (api/reprocess.c). */
+api_handler_fn api_workflow_activate_with_scope, api_workflow_plan, api_run_reprocessed_runs,
+        api_result_reprocessed_runs, api_run_result_reprocessed_runs, api_run_reprocessed_unlink,
+        api_result_reprocessed_unlink, api_run_result_reprocessed_unlink;
 /* Embedded directory (api/users.c, api/groups.c). */
 api_handler_fn api_users_list, api_users_create, api_user_get, api_user_patch, api_user_delete,
         api_user_manager_get, api_user_manager_ref_get, api_user_manager_put,

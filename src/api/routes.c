@@ -24,6 +24,8 @@ const struct api_route api_routes[] = {
 
         {"POST", WF "/!activate", PERM_WF_ACTIVATE, api_workflow_activate},
         {"POST", WF "/!cancelProcessing", PERM_WF_WRITE, api_workflow_cancel},
+        {"POST", WF "/!activateWithScope", PERM_WF_ACTIVATE, api_workflow_activate_with_scope},
+        {"POST", WF "/!planActivation", PERM_WF_ACTIVATE, api_workflow_plan},
         {"POST", WF "/!previewWorkflow", PERM_WF_WRITE, api_workflow_preview},
         {"POST", WF "/!previewTaskFailures", PERM_WF_WRITE, api_workflow_preview_failures},
         {"POST", WF "/!clearQuarantine", PERM_WF_WRITE, api_workflow_clear_quarantine},
@@ -42,6 +44,19 @@ const struct api_route api_routes[] = {
         {"GET", WF "/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
          api_user_result_tasks},
         {"GET", WF "/taskReports", PERM_REPORTS_READ, api_task_reports_list},
+
+        /* reprocess lineage (spec 5.4) */
+        {"GET", WF "/runs/{}/reprocessedRuns", PERM_REPORTS_READ, api_run_reprocessed_runs},
+        {"DELETE", WF "/runs/{}/reprocessedRuns/{}/$ref", PERM_WF_WRITE,
+         api_run_reprocessed_unlink},
+        {"GET", WF "/userProcessingResults/{}/reprocessedRuns", PERM_REPORTS_READ,
+         api_result_reprocessed_runs},
+        {"DELETE", WF "/userProcessingResults/{}/reprocessedRuns/{}/$ref", PERM_WF_WRITE,
+         api_result_reprocessed_unlink},
+        {"GET", WF "/runs/{}/userProcessingResults/{}/reprocessedRuns", PERM_REPORTS_READ,
+         api_run_result_reprocessed_runs},
+        {"DELETE", WF "/runs/{}/userProcessingResults/{}/reprocessedRuns/{}/$ref", PERM_WF_WRITE,
+         api_run_result_reprocessed_unlink},
         {"GET", WF "/tasks/{}/taskProcessingResults", PERM_REPORTS_READ, api_task_results_by_task},
         {"GET", WF "/tasks/{}/taskProcessingResults/{}", PERM_REPORTS_READ, api_task_result_get},
         {"POST", WF "/tasks/{}/taskProcessingResults/{}/!resume", PERM_CALLBACK,

@@ -11,9 +11,9 @@
 
 /* Bookkeeping members of history docs (never shown: engine_doc_public). */
 #define K_RUN_ID        "#lcw.runId"
-#define K_TASKS         "#lcw.tasks"         /* user result: task ids to run, in order */
-#define K_NEXT          "#lcw.next"          /* user result: index of the next task */
-#define K_STOPPED       "#lcw.stopped"       /* user result: a stopping failure happened */
+#define K_TASKS         "#lcw.tasks"   /* user result: task ids to run, in order */
+#define K_NEXT          "#lcw.next"    /* user result: index of the next task */
+#define K_STOPPED       "#lcw.stopped" /* user result: a stopping failure happened */
 #define K_CURRENT       "#lcw.currentTaskResultId"
 #define K_VERSION       "#lcw.workflowVersion"
 #define K_CANCEL        "#lcw.cancelRequested"
@@ -22,8 +22,7 @@
 #define K_USER_RESULT   "#lcw.userResultId"
 #define K_ATTEMPTS      "#lcw.attempts"
 #define K_WAIT_UNTIL    "#lcw.waitUntil"
-
-#define ENGINE_MAX_ATTEMPTS 3
+#define K_SKIP          "#lcw.skip"
 
 struct engine {
     struct engine_options opts;
@@ -37,16 +36,6 @@ struct engine {
     unsigned wake_seq; /* bumped by engine_wake, guarded by lock */
     bool is_stopping;  /* guarded by lock */
 };
-
-/* Final statuses. */
-bool engine__is_final(const char *status);
-
-/* Load the version snapshot `version` of workflow `workflow_id` (new reference). */
-int engine__version_get(struct store_tx *tx, const char *workflow_id, int64_t version,
-                        json_t **out, struct lcw_error *err);
-
-/* The task with `task_id` in a version doc (borrowed), or NULL. */
-const json_t *engine__version_task(const json_t *version, const char *task_id);
 
 /* If no user result of the run is pending, give the run its final status. */
 int engine__run_finish_if_done(struct store_tx *tx, const char *workflow_id, const char *run_id,

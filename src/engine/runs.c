@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool engine__is_final(const char *s)
+bool engine_is_final_status(const char *s)
 {
     return s && (strcmp(s, "completed") == 0 || strcmp(s, "completedWithErrors") == 0 ||
                  strcmp(s, "failed") == 0 || strcmp(s, "canceled") == 0);
@@ -29,14 +29,15 @@ void engine_doc_public(json_t *doc)
     json_t *v;
     void *tmp;
 
-    json_object_foreach_safe(doc, tmp, k, v) {
+    json_object_foreach_safe(doc, tmp, k, v)
+    {
         if (k[0] == '#')
             json_object_del(doc, k);
     }
 }
 
-int engine__version_get(struct store_tx *tx, const char *workflow_id, int64_t version,
-                        json_t **out, struct lcw_error *err)
+int engine_version_get(struct store_tx *tx, const char *workflow_id, int64_t version, json_t **out,
+                       struct lcw_error *err)
 {
     char pk[128];
 
@@ -44,12 +45,13 @@ int engine__version_get(struct store_tx *tx, const char *workflow_id, int64_t ve
     return store_entity_get(tx, &store_ent_workflow_version, pk, out, err);
 }
 
-const json_t *engine__version_task(const json_t *version, const char *task_id)
+const json_t *engine_version_task(const json_t *version, const char *task_id)
 {
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t) {
+    json_array_foreach(json_object_get(version, "tasks"), i, t)
+    {
         const char *id = jsonx_str(t, "id");
 
         if (id && lcw_str_eq_ci(id, task_id))
@@ -65,7 +67,8 @@ static json_t *enabled_task_ids(const json_t *version)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t) {
+    json_array_foreach(json_object_get(version, "tasks"), i, t)
+    {
         if (ids && jsonx_bool(t, "isEnabled", true) &&
             json_array_append_new(ids, json_string(jsonx_str(t, "id")))) {
             json_decref(ids);
@@ -75,6 +78,18 @@ static json_t *enabled_task_ids(const json_t *version)
     return ids;
 }
 
+int engine_link_add(struct store_tx *tx, const char *kind, const char *source, const char *new_run,
+                    const char *wf_id, int64_t now, struct lcw_error *err)
+{
+    struct store_val p[5] = {STORE_V_TEXT(kind), STORE_V_TEXT(source), STORE_V_TEXT(new_run),
+                             STORE_V_TEXT(wf_id), STORE_V_INT(now)};
+
+    return store_exec(tx,
+                      "INSERT INTO run_links (kind, source_id, new_run_id, workflow_id,"
+                      " created_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      p, 5, NULL, NULL, NULL, err);
+}
+
 int engine_run_create(struct store_tx *tx, const struct engine_run_spec *spec,
                       char run_id[UUID_STR_LEN], struct lcw_error *err)
 {
@@ -82,7 +97,7 @@ int engine_run_create(struct store_tx *tx, const struct engine_run_spec *spec,
     json_t *version = NULL, *all_ids = NULL, *run = NULL, *ur = NULL;
     int rc;
 
-    rc = engine__version_get(tx, wf_id, spec->version, &version, err);
+    rc = engine_version_get(tx, wf_id, spec->version, &version, err);
     if (rc)
         return rc;
     all_ids = enabled_task_ids(version);
@@ -114,16 +129,21 @@ int engine_run_create(struct store_tx *tx, const struct engine_run_spec *spec,
                        "startedDateTime", "completedDateTime", "workflowVersion",
                        (json_int_t)spec->version, "totalTasksCount",
                        (json_int_t)json_array_size(ids), "failedTasksCount", 0,
-                       "totalUnprocessedTasksCount", (json_int_t)json_array_size(ids),
-                       "subject", "id", s->user_id, K_RUN_ID, run_id, K_TASKS, ids, K_NEXT, 0,
-                       K_SOURCE_RESULT, s->source_result_id);
+                       "totalUnprocessedTasksCount", (json_int_t)json_array_size(ids), "subject",
+                       "id", s->user_id, K_RUN_ID, run_id, K_TASKS, ids, K_NEXT, 0, K_SOURCE_RESULT,
+                       s->source_result_id);
         if (!ur) {
             rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
             break;
         }
+        if (s->skip && json_object_size(s->skip))
+            json_object_set(ur, K_SKIP, s->skip);
         rc = store_entity_put(tx, &store_ent_user_result, ur_id, wf_id, ur, err);
         json_decref(ur);
         ur = NULL;
+        if (!rc && s->source_result_id)
+            rc = engine_link_add(tx, "result", s->source_result_id, run_id, wf_id, spec->now_ms,
+                                 err);
         p[0] = STORE_V_TEXT(ur_id);
         p[1] = STORE_V_TEXT(run_id);
         p[2] = STORE_V_TEXT(wf_id);
@@ -134,6 +154,8 @@ int engine_run_create(struct store_tx *tx, const struct engine_run_spec *spec,
                             " VALUES (?, ?, ?, ?)",
                             p, 4, NULL, NULL, NULL, err);
     }
+    if (!rc && spec->source_run_id)
+        rc = engine_link_add(tx, "run", spec->source_run_id, run_id, wf_id, spec->now_ms, err);
     /* A run with nobody to process is finished at once. */
     if (!rc && spec->n_subjects == 0)
         rc = engine__run_finish_if_done(tx, wf_id, run_id, spec->now_ms, err);
@@ -147,8 +169,7 @@ out:
 int engine__task_result_put(struct store_tx *tx, const char *workflow_id, const json_t *ur,
                             const json_t *task, const char *id, const char *status,
                             const char *failure_reason, const char *processing_info,
-                            int64_t started_ms, int64_t now_ms, json_t **out,
-                            struct lcw_error *err)
+                            int64_t started_ms, int64_t now_ms, json_t **out, struct lcw_error *err)
 {
     char tr_id[UUID_STR_LEN];
     json_t *tr;
@@ -161,7 +182,7 @@ int engine__task_result_put(struct store_tx *tx, const char *workflow_id, const 
     tr = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s?, s:s?, s:{s:s}, s:O, s:s, s:s}", "id", tr_id,
                    "processingStatus", status, "createdDateTime", time_or_null(now_ms),
                    "startedDateTime", time_or_null(started_ms), "completedDateTime",
-                   time_or_null(engine__is_final(status) ? now_ms : -1), "failureReason",
+                   time_or_null(engine_is_final_status(status) ? now_ms : -1), "failureReason",
                    failure_reason, "processingInfo", processing_info, "subject", "id",
                    jsonx_str(json_object_get(ur, "subject"), "id"), "task", task, K_RUN_ID,
                    jsonx_str(ur, K_RUN_ID), K_USER_RESULT, jsonx_str(ur, "id"));
@@ -178,20 +199,20 @@ int engine__task_result_put(struct store_tx *tx, const char *workflow_id, const 
     return rc;
 }
 
-int engine_run_get(struct store_tx *tx, const char *workflow_id, const char *run_id,
-                   json_t **out, struct lcw_error *err)
+int engine_run_get(struct store_tx *tx, const char *workflow_id, const char *run_id, json_t **out,
+                   struct lcw_error *err)
 {
     struct store_val p[2] = {STORE_V_TEXT(run_id), STORE_V_TEXT(workflow_id)};
     int64_t n = 0;
-    int rc = store_query_int(tx, "SELECT COUNT(*) FROM runs WHERE pk = ? AND parent = ?", p, 2,
-                             &n, err);
+    int rc = store_query_int(tx, "SELECT COUNT(*) FROM runs WHERE pk = ? AND parent = ?", p, 2, &n,
+                             err);
 
     *out = NULL;
     if (rc)
         return rc;
     if (n == 0)
-        return lcw_error_set(err, LCW_ENOTFOUND, "Run '%s' was not found in workflow '%s'",
-                             run_id, workflow_id);
+        return lcw_error_set(err, LCW_ENOTFOUND, "Run '%s' was not found in workflow '%s'", run_id,
+                             workflow_id);
     return store_entity_get(tx, &store_ent_run, run_id, out, err);
 }
 
@@ -241,7 +262,7 @@ int engine__run_finish_if_done(struct store_tx *tx, const char *workflow_id, con
     rc = store_entity_get(tx, &store_ent_run, run_id, &run, err);
     if (rc)
         return rc;
-    if (engine__is_final(jsonx_str(run, "processingStatus"))) {
+    if (engine_is_final_status(jsonx_str(run, "processingStatus"))) {
         json_decref(run);
         return 0;
     }
@@ -277,14 +298,14 @@ static int cancel_user_result(struct store_tx *tx, const char *workflow_id, json
     size_t next = (size_t)jsonx_int(ur, K_NEXT, 0);
     int rc;
 
-    rc = engine__version_get(tx, workflow_id, jsonx_int(ur, "workflowVersion", 1), &version, err);
+    rc = engine_version_get(tx, workflow_id, jsonx_int(ur, "workflowVersion", 1), &version, err);
     for (size_t i = next; !rc && i < json_array_size(tasks); i++) {
         const json_t *task =
-                engine__version_task(version, json_string_value(json_array_get(tasks, i)));
+                engine_version_task(version, json_string_value(json_array_get(tasks, i)));
 
         if (task)
-            rc = engine__task_result_put(tx, workflow_id, ur, task, NULL, "canceled", reason,
-                                         NULL, -1, now_ms, NULL, err);
+            rc = engine__task_result_put(tx, workflow_id, ur, task, NULL, "canceled", reason, NULL,
+                                         -1, now_ms, NULL, err);
     }
     json_decref(version);
     if (rc)
@@ -292,8 +313,7 @@ static int cancel_user_result(struct store_tx *tx, const char *workflow_id, json
     json_object_set_new(ur, K_NEXT, json_integer((json_int_t)json_array_size(tasks)));
     json_object_set_new(ur, "processingStatus", json_string("canceled"));
     json_object_set_new(ur, "completedDateTime", time_or_null(now_ms));
-    return store_entity_put(tx, &store_ent_user_result, jsonx_str(ur, "id"), workflow_id, ur,
-                            err);
+    return store_entity_put(tx, &store_ent_user_result, jsonx_str(ur, "id"), workflow_id, ur, err);
 }
 
 static int row_doc_append(void *ctx, const struct store_val *c, size_t n)
@@ -323,7 +343,7 @@ int engine_run_cancel(struct store_tx *tx, const char *workflow_id, const char *
     rc = engine_run_get(tx, workflow_id, run_id, &run, err);
     if (rc)
         goto out;
-    if (engine__is_final(jsonx_str(run, "processingStatus"))) {
+    if (engine_is_final_status(jsonx_str(run, "processingStatus"))) {
         rc = lcw_error_set(err, LCW_ECONFLICT,
                            "Run '%s' is already %s; only queued or in-progress runs can be "
                            "canceled",
@@ -340,7 +360,8 @@ int engine_run_cancel(struct store_tx *tx, const char *workflow_id, const char *
                         "SELECT doc FROM user_results WHERE run_id = ? AND"
                         " processing_status = 'queued'",
                         &p, 1, row_doc_append, queued, NULL, err);
-    json_array_foreach(queued, i, ur) {
+    json_array_foreach(queued, i, ur)
+    {
         struct store_val wp = STORE_V_TEXT(jsonx_str(ur, "id"));
 
         if (rc)
@@ -366,8 +387,8 @@ struct run_agg {
 static int row_agg(void *ctx, const struct store_val *c, size_t n)
 {
     struct run_agg *a = ctx;
-    int64_t *f[] = {&a->users, &a->ok, &a->failed, &a->tasks, &a->failed_tasks, &a->unprocessed,
-                    &a->last_ms};
+    int64_t *f[] = {&a->users,        &a->ok,          &a->failed, &a->tasks,
+                    &a->failed_tasks, &a->unprocessed, &a->last_ms};
 
     for (size_t i = 0; i < n && i < 7; i++)
         *f[i] = c[i].kind == STORE_INT ? c[i].i : 0;
@@ -417,8 +438,7 @@ int engine_task_resume(struct store_tx *tx, const char *workflow_id, const char 
     int rc = store_entity_get(tx, &store_ent_task_result, task_result_id, &tr, err);
 
     if (rc == LCW_ENOTFOUND)
-        return lcw_error_set(err, rc, "Task processing result '%s' was not found",
-                             task_result_id);
+        return lcw_error_set(err, rc, "Task processing result '%s' was not found", task_result_id);
     if (rc)
         return rc;
     parent_ok = jsonx_str(json_object_get(tr, "task"), "id");
@@ -470,8 +490,9 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
 {
     const char *wf_id = jsonx_str(workflow, "id");
     struct engine_subject *subjects = lcw_calloc(n ? n : 1, sizeof(*subjects));
-    struct engine_run_spec spec = {workflow, jsonx_int(workflow, "version", 1), "preview", NULL,
-                                   subjects, n, NULL, now_ms};
+    struct engine_run_spec spec = {
+            workflow, jsonx_int(workflow, "version", 1), "preview", NULL, subjects, n, NULL,
+            now_ms};
     struct store_val p = STORE_V_TEXT(NULL);
     json_t *urs = json_array(), *version = NULL;
     size_t i;
@@ -492,11 +513,12 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
         rc = store_exec(tx, "DELETE FROM work_items WHERE run_id = ?", &p, 1, NULL, NULL, NULL,
                         err);
     if (!rc)
-        rc = store_exec(tx, "SELECT doc FROM user_results WHERE run_id = ?", &p, 1,
-                        row_doc_append, urs, NULL, err);
+        rc = store_exec(tx, "SELECT doc FROM user_results WHERE run_id = ?", &p, 1, row_doc_append,
+                        urs, NULL, err);
     if (!rc)
-        rc = engine__version_get(tx, wf_id, spec.version, &version, err);
-    json_array_foreach(urs, i, ur) {
+        rc = engine_version_get(tx, wf_id, spec.version, &version, err);
+    json_array_foreach(urs, i, ur)
+    {
         json_t *ids = json_object_get(ur, K_TASKS);
         int64_t failed = 0;
         size_t k;
@@ -504,8 +526,9 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
 
         if (rc)
             break;
-        json_array_foreach(ids, k, tid) {
-            const json_t *task = engine__version_task(version, json_string_value(tid));
+        json_array_foreach(ids, k, tid)
+        {
+            const json_t *task = engine_version_task(version, json_string_value(tid));
             const struct task_executor *x =
                     task ? tasks_find(jsonx_str(task, "taskDefinitionId")) : NULL;
             char reason[512] = "";
@@ -533,8 +556,7 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
         json_object_set_new(ur, "totalUnprocessedTasksCount", json_integer(0));
         json_object_set_new(ur, K_NEXT, json_integer((json_int_t)json_array_size(ids)));
         if (!rc)
-            rc = store_entity_put(tx, &store_ent_user_result, jsonx_str(ur, "id"), wf_id, ur,
-                                  err);
+            rc = store_entity_put(tx, &store_ent_user_result, jsonx_str(ur, "id"), wf_id, ur, err);
     }
     if (!rc) {
         json_t *run = NULL;

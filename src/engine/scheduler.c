@@ -63,13 +63,15 @@ static int conditions_load(struct store_tx *tx, struct engine *e, const json_t *
         rc = odata_filter_parse(rule, strlen(rule), &c->rule, err);
     if (!rc && json_object_get(c->scope, "groups")) {
         c->scope_members = json_object();
-        json_array_foreach(json_object_get(c->scope, "groups"), i, g) {
+        json_array_foreach(json_object_get(c->scope, "groups"), i, g)
+        {
             json_t *ids = NULL;
             size_t k;
             json_t *id;
 
             if (dir_group_member_ids(e->opts.dir, tx, jsonx_str(g, "id"), &ids, err) == 0) {
-                json_array_foreach(ids, k, id) {
+                json_array_foreach(ids, k, id)
+                {
                     json_object_set_new(c->scope_members, json_string_value(id), json_true());
                 }
             }
@@ -98,8 +100,7 @@ static bool in_scope(const struct conditions *c, const json_t *user)
  * A time-based trigger's qualifying value: the attribute's value when
  * value + offset has been reached within the catch-up window.
  */
-static const char *time_trigger_value(const struct conditions *c, const json_t *user,
-                                      int64_t now)
+static const char *time_trigger_value(const struct conditions *c, const json_t *user, int64_t now)
 {
     const char *attr = jsonx_str(c->trigger, "timeBasedAttribute");
     const char *v = attr ? jsonx_str(user, attr) : NULL;
@@ -211,7 +212,8 @@ static bool watches(const json_t *trigger, const char *attribute)
     size_t i, n = strcspn(attribute, "/");
     json_t *a;
 
-    json_array_foreach(json_object_get(trigger, "triggerAttributes"), i, a) {
+    json_array_foreach(json_object_get(trigger, "triggerAttributes"), i, a)
+    {
         const char *name = jsonx_str(a, "name");
 
         if (name && (lcw_str_eq_ci(name, attribute) ||
@@ -238,7 +240,8 @@ static int on_change(void *ctx, const struct dir_change *ch)
 
         if (strcmp(ch->kind, kind) != 0 || !ch->attribute)
             return 0;
-        json_array_foreach(json_object_get(ev->c->scope, "groups"), i, g) {
+        json_array_foreach(json_object_get(ev->c->scope, "groups"), i, g)
+        {
             if (lcw_str_eq_ci(jsonx_str(g, "id") ? jsonx_str(g, "id") : "", ch->attribute))
                 json_object_set_new(ev->users, ch->object_id, json_true());
         }
@@ -255,7 +258,8 @@ static bool over_threshold(const json_t *qc, int64_t n_users, int64_t population
     size_t i;
     json_t *cond;
 
-    json_array_foreach(json_object_get(qc, "conditions"), i, cond) {
+    json_array_foreach(json_object_get(qc, "conditions"), i, cond)
+    {
         const char *t = short_type(cond);
 
         n_conditions++;
@@ -263,8 +267,9 @@ static bool over_threshold(const json_t *qc, int64_t n_users, int64_t population
             n_users > jsonx_int(cond, "threshold", INT64_MAX)) {
             hits++;
             *type = "countBasedThresholdExceeded";
-            (void)snprintf(reason, cap, "The run would process %lld users, more than the limit "
-                                        "of %lld",
+            (void)snprintf(reason, cap,
+                           "The run would process %lld users, more than the limit "
+                           "of %lld",
                            (long long)n_users, (long long)jsonx_int(cond, "threshold", 0));
         } else if (strcmp(t, "percentageBasedQuarantineCondition") == 0 && population > 0 &&
                    n_users * 100 > jsonx_int(cond, "percentage", 100) * population) {
@@ -328,8 +333,8 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
         goto out;
     n = json_object_size(ev.users);
     if (n > 0) {
-        const json_t *qc = json_object_get(json_object_get(wf, "settings"),
-                                           "quarantineConfiguration");
+        const json_t *qc =
+                json_object_get(json_object_get(wf, "settings"), "quarantineConfiguration");
 
         if (!qc || json_is_null(qc))
             qc = json_object_get(settings, "quarantineConfiguration");
@@ -353,16 +358,18 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
             rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
             goto out;
         }
-        json_object_foreach(ev.users, uid, val) {
+        json_object_foreach(ev.users, uid, val)
+        {
             subjects[i++].user_id = uid;
         }
         {
-            struct engine_run_spec spec = {wf, jsonx_int(wf, "version", 1), "scheduled", NULL,
-                                           subjects, n, NULL, now};
+            struct engine_run_spec spec = {
+                    wf, jsonx_int(wf, "version", 1), "scheduled", NULL, subjects, n, NULL, now};
 
             rc = engine_run_create(tx, &spec, run_id, err);
         }
-        json_object_foreach(ev.users, uid, val) {
+        json_object_foreach(ev.users, uid, val)
+        {
             struct store_val p[5] = {STORE_V_TEXT(wf_id), STORE_V_TEXT(uid),
                                      STORE_V_TEXT(json_string_value(val)), STORE_V_TEXT(run_id),
                                      STORE_V_INT(now)};
@@ -419,8 +426,8 @@ static int on_scope_user(void *ctx, const json_t *user)
     return json_array_append(w->out, (json_t *)(uintptr_t)user) ? LCW_ENOMEM : 0;
 }
 
-int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *workflow,
-                       json_t **out, struct lcw_error *err)
+int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *workflow, json_t **out,
+                       struct lcw_error *err)
 {
     struct conditions c;
     struct scope_walk w;
@@ -487,10 +494,11 @@ int engine_schedule_now(struct engine *e, struct lcw_error *err)
     store_tx_rollback(&tx);
     if (rc)
         goto out;
-    json_array_foreach(wfs, i, wf) {
+    json_array_foreach(wfs, i, wf)
+    {
         const char *type = short_type(json_object_get(wf, "executionConditions"));
-        const char *trig = short_type(
-                json_object_get(json_object_get(wf, "executionConditions"), "trigger"));
+        const char *trig =
+                short_type(json_object_get(json_object_get(wf, "executionConditions"), "trigger"));
         bool is_change = strcmp(trig, "attributeChangeTrigger") == 0 ||
                          strcmp(trig, "membershipChangeTrigger") == 0;
         char key[80];
@@ -517,8 +525,7 @@ int engine_schedule_now(struct engine *e, struct lcw_error *err)
         json_decref(fresh);
         if (rc) {
             store_tx_rollback(&tx);
-            log_warn("schedule_failed", "workflow=%s detail=\"%s\"", jsonx_str(wf, "id"),
-                     err->msg);
+            log_warn("schedule_failed", "workflow=%s detail=\"%s\"", jsonx_str(wf, "id"), err->msg);
             rc = 0;
             continue;
         }

@@ -38,7 +38,7 @@ struct batch {
     char owner[UUID_STR_LEN];
     struct item items[256];
     size_t n;
-    json_t *versions; /* "wf:version" -> version doc */
+    json_t *versions;     /* "wf:version" -> version doc */
     json_t *runs_touched; /* run id -> workflow id */
 };
 
@@ -100,7 +100,7 @@ static const json_t *version_cached(struct batch *b, struct store_tx *tx, const 
     v = json_object_get(b->versions, key);
     if (v)
         return v;
-    if (engine__version_get(tx, wf_id, version, &v, err))
+    if (engine_version_get(tx, wf_id, version, &v, err))
         return NULL;
     json_object_set_new(b->versions, key, v);
     return v;
@@ -139,13 +139,18 @@ static const json_t *next_task(const struct item *it)
 
     if (next >= json_array_size(ids))
         return NULL;
-    return engine__version_task(it->version, json_string_value(json_array_get(ids, next)));
+    return engine_version_task(it->version, json_string_value(json_array_get(ids, next)));
+}
+
+/* Is the user's next task one that reprocess records as skipped? */
+static bool is_skipped(const struct item *it, const json_t *task)
+{
+    return task && json_object_get(json_object_get(it->ur, K_SKIP), jsonx_str(task, "id"));
 }
 
 static void touch_run(struct batch *b, const struct item *it)
 {
-    json_object_set_new(b->runs_touched, jsonx_str(it->ur, K_RUN_ID),
-                        json_string(it->workflow_id));
+    json_object_set_new(b->runs_touched, jsonx_str(it->ur, K_RUN_ID), json_string(it->workflow_id));
 }
 
 /* Give the user result its final status from its counters and store it. */
@@ -183,8 +188,9 @@ static int cancel_user(struct store_tx *tx, struct batch *b, struct item *it, co
         json_object_set_new(it->ur, K_NEXT, json_integer(jsonx_int(it->ur, K_NEXT, 0) + 1));
     }
     /* A task that was waiting or retrying when the cancel came stays as it was. */
-    json_object_set_new(it->ur, K_NEXT,
-                        json_integer((json_int_t)json_array_size(json_object_get(it->ur, K_TASKS))));
+    json_object_set_new(
+            it->ur, K_NEXT,
+            json_integer((json_int_t)json_array_size(json_object_get(it->ur, K_TASKS))));
     if (rc)
         return rc;
     json_object_set_new(it->ur, "processingStatus", json_string("canceled"));
@@ -214,43 +220,63 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
     char msg[sizeof(r->message) + 64];
     int rc;
 
+    const json_t *policy = json_object_get(task, "retryPolicy");
+    int64_t max_attempts = policy ? jsonx_int(policy, "maxAttempts", 1) : 1;
+    int64_t retry_after = r->retry_after_ms;
+
     lcw_strlcpy(msg, r->message, sizeof(msg));
-    if (outcome == TASK_RETRY && attempts >= ENGINE_MAX_ATTEMPTS) {
-        (void)snprintf(msg, sizeof(msg), "%s (gave up after %lld attempts)", r->message,
-                       (long long)attempts);
+    if (outcome == TASK_RETRY && attempts >= max_attempts) {
+        /* Without a retryPolicy a transient failure fails at once, as in Entra. */
+        if (max_attempts > 1)
+            (void)snprintf(msg, sizeof(msg), "%s (gave up after %lld attempts)", r->message,
+                           (long long)attempts);
         outcome = TASK_FAILED;
+    } else if (outcome == TASK_RETRY) {
+        /* Backoff: initialDelay * coefficient^(attempt-1), capped at maxDelay. */
+        double delay_s = (double)jsonx_int(policy, "initialDelaySeconds", 30);
+        double coeff = json_number_value(json_object_get(policy, "backoffCoefficient"));
+        double cap_s = (double)jsonx_int(policy, "maxDelaySeconds", 3600);
+
+        if (coeff < 1)
+            coeff = 2;
+        for (int64_t k = 1; k < attempts && delay_s < cap_s; k++)
+            delay_s *= coeff;
+        if (delay_s > cap_s)
+            delay_s = cap_s;
+        if ((int64_t)(delay_s * 1000) > retry_after)
+            retry_after = (int64_t)(delay_s * 1000);
+        (void)snprintf(msg, sizeof(msg), "Attempt %lld of %lld failed: %s; retrying in %.0f s",
+                       (long long)attempts, (long long)max_attempts, r->message,
+                       (double)retry_after / 1000);
     }
     if (outcome == TASK_RETRY || outcome == TASK_WAITING) {
         json_t *doc = NULL;
 
-        rc = engine__task_result_put(tx, it->workflow_id, it->ur, task, tr_id, "inProgress",
-                                     NULL, msg[0] ? msg : NULL, started, now, &doc, err);
+        rc = engine__task_result_put(tx, it->workflow_id, it->ur, task, tr_id, "inProgress", NULL,
+                                     msg[0] ? msg : NULL, started, now, &doc, err);
         if (!rc) {
             if (outcome == TASK_RETRY)
                 json_object_set_new(doc, K_ATTEMPTS, json_integer(attempts + 1));
             else
                 json_object_set_new(doc, K_WAIT_UNTIL, json_integer(r->wait_until_ms));
-            rc = store_entity_put(tx, &store_ent_task_result, jsonx_str(doc, "id"),
-                                  it->workflow_id, doc, err);
+            rc = store_entity_put(tx, &store_ent_task_result, jsonx_str(doc, "id"), it->workflow_id,
+                                  doc, err);
             json_object_set_new(it->ur, K_CURRENT, json_string(jsonx_str(doc, "id")));
         }
         json_decref(doc);
         if (!rc)
-            rc = store_entity_put(tx, &store_ent_user_result, it->id, it->workflow_id, it->ur,
-                                  err);
+            rc = store_entity_put(tx, &store_ent_user_result, it->id, it->workflow_id, it->ur, err);
         if (!rc)
             rc = work_item_release(tx, b, it->id,
-                                   outcome == TASK_RETRY ? now + r->retry_after_ms
-                                                         : r->wait_until_ms,
+                                   outcome == TASK_RETRY ? now + retry_after : r->wait_until_ms,
                                    err);
         it->is_done = true;
         return rc;
     }
-    rc = engine__task_result_put(tx, it->workflow_id, it->ur, task, tr_id,
-                                 outcome == TASK_COMPLETED ? "completed" : "failed",
-                                 outcome == TASK_FAILED ? msg : NULL,
-                                 outcome == TASK_COMPLETED && msg[0] ? msg : NULL, started, now,
-                                 NULL, err);
+    rc = engine__task_result_put(
+            tx, it->workflow_id, it->ur, task, tr_id,
+            outcome == TASK_COMPLETED ? "completed" : "failed", outcome == TASK_FAILED ? msg : NULL,
+            outcome == TASK_COMPLETED && msg[0] ? msg : NULL, started, now, NULL, err);
     if (rc)
         return rc;
     json_object_del(it->ur, K_CURRENT);
@@ -270,8 +296,7 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
             while (!rc && (rest = next_task(it)) != NULL) {
                 rc = engine__task_result_put(tx, it->workflow_id, it->ur, rest, NULL, "canceled",
                                              reason, NULL, -1, now, NULL, err);
-                json_object_set_new(it->ur, K_NEXT,
-                                    json_integer(jsonx_int(it->ur, K_NEXT, 0) + 1));
+                json_object_set_new(it->ur, K_NEXT, json_integer(jsonx_int(it->ur, K_NEXT, 0) + 1));
             }
         }
     }
@@ -294,12 +319,12 @@ static int prepare(struct store_tx *tx, struct batch *b, struct item *it, int64_
     if (rc)
         return rc;
     status = jsonx_str(it->ur, "processingStatus");
-    if (engine__is_final(status)) {
+    if (engine_is_final_status(status)) {
         it->is_done = true;
         return work_item_delete(tx, it->id, err);
     }
-    it->version = version_cached(b, tx, it->workflow_id, jsonx_int(it->ur, "workflowVersion", 1),
-                                 err);
+    it->version =
+            version_cached(b, tx, it->workflow_id, jsonx_int(it->ur, "workflowVersion", 1), err);
     if (!it->version)
         return err->code ? err->code : LCW_EINTERNAL;
     rc = store_entity_get(tx, &store_ent_run, jsonx_str(it->ur, K_RUN_ID), &run, err);
@@ -336,8 +361,7 @@ static int prepare(struct store_tx *tx, struct batch *b, struct item *it, int64_
                 goto out;
             if (!jsonx_bool(wf, "isSchedulingEnabled", false)) {
                 ok = false;
-                lcw_strlcpy(reason, "Scheduling was turned off for the workflow",
-                            sizeof(reason));
+                lcw_strlcpy(reason, "Scheduling was turned off for the workflow", sizeof(reason));
             }
             if (!ok) {
                 rc = cancel_user(tx, b, it, reason, now, err);
@@ -361,8 +385,8 @@ out:
 }
 
 static void task_call_init(struct task_call *c, struct batch *b, const struct item *it,
-                           struct store_tx *tx, const json_t *task, const char *tr_id,
-                           int64_t now, int attempt)
+                           struct store_tx *tx, const json_t *task, const char *tr_id, int64_t now,
+                           int attempt)
 {
     memset(c, 0, sizeof(*c));
     c->env = &b->e->env;
@@ -379,8 +403,8 @@ static void task_call_init(struct task_call *c, struct batch *b, const struct it
 }
 
 /* Run one executor, turning internal errors into a failed task. */
-static int execute(const struct task_executor *x, const struct task_call *c,
-                   struct task_report *r, struct lcw_error *err)
+static int execute(const struct task_executor *x, const struct task_call *c, struct task_report *r,
+                   struct lcw_error *err)
 {
     int rc;
 
@@ -453,7 +477,7 @@ static int advance(struct store_tx *tx, struct batch *b, struct item *it, int64_
             if (rc)
                 return rc;
             st = jsonx_str(tr, "processingStatus");
-            if (engine__is_final(st)) {
+            if (engine_is_final_status(st)) {
                 memset(&r, 0, sizeof(r));
                 r.outcome = strcmp(st, "completed") == 0 ? TASK_COMPLETED : TASK_FAILED;
                 lcw_strlcpy(r.message,
@@ -486,6 +510,18 @@ static int advance(struct store_tx *tx, struct batch *b, struct item *it, int64_
                 json_object_del(it->ur, K_CURRENT);
             }
             json_decref(tr);
+            if (rc || it->is_done)
+                return rc;
+            continue;
+        }
+        if (json_object_get(json_object_get(it->ur, K_SKIP), jsonx_str(task, "id"))) {
+            /* reprocessPolicy skipIfSucceeded: it already succeeded for this user. */
+            memset(&r, 0, sizeof(r));
+            r.outcome = TASK_COMPLETED;
+            (void)snprintf(r.message, sizeof(r.message), "skipped: succeeded in run %s",
+                           json_string_value(json_object_get(json_object_get(it->ur, K_SKIP),
+                                                             jsonx_str(task, "id"))));
+            rc = record(tx, b, it, task, NULL, &r, now, now, err);
             if (rc || it->is_done)
                 return rc;
             continue;
@@ -524,7 +560,8 @@ static int start_remote(struct batch *b, int64_t now, bool *any, struct lcw_erro
         const struct task_executor *x =
                 task ? tasks_find(jsonx_str(task, "taskDefinitionId")) : NULL;
 
-        if (x && x->is_remote && !jsonx_str(b->items[i].ur, K_CURRENT))
+        if (x && x->is_remote && !jsonx_str(b->items[i].ur, K_CURRENT) &&
+            !is_skipped(&b->items[i], task))
             *any = true;
     }
     if (!*any)
@@ -539,10 +576,10 @@ static int start_remote(struct batch *b, int64_t now, bool *any, struct lcw_erro
                 task ? tasks_find(jsonx_str(task, "taskDefinitionId")) : NULL;
         json_t *tr = NULL;
 
-        if (!x || !x->is_remote || jsonx_str(it->ur, K_CURRENT))
+        if (!x || !x->is_remote || jsonx_str(it->ur, K_CURRENT) || is_skipped(it, task))
             continue;
-        rc = engine__task_result_put(&tx, it->workflow_id, it->ur, task, NULL, "inProgress",
-                                     NULL, NULL, now, now, &tr, err);
+        rc = engine__task_result_put(&tx, it->workflow_id, it->ur, task, NULL, "inProgress", NULL,
+                                     NULL, now, now, &tr, err);
         if (!rc) {
             json_object_set_new(it->ur, K_CURRENT, json_string(jsonx_str(tr, "id")));
             rc = store_entity_put(&tx, &store_ent_user_result, it->id, it->workflow_id, it->ur,
@@ -579,7 +616,7 @@ static void run_remote(struct batch *b, int64_t now)
             (void)store_entity_get(&tx, &store_ent_task_result, cur, &tr, &err);
             store_tx_rollback(&tx);
         }
-        if (!tr || engine__is_final(jsonx_str(tr, "processingStatus")) ||
+        if (!tr || engine_is_final_status(jsonx_str(tr, "processingStatus")) ||
             json_object_get(tr, K_WAIT_UNTIL)) {
             json_decref(tr);
             continue;
@@ -632,7 +669,8 @@ static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
                                 p, 3, NULL, NULL, NULL, err);
         }
     }
-    json_object_foreach(b->runs_touched, run_id, wf) {
+    json_object_foreach(b->runs_touched, run_id, wf)
+    {
         if (rc)
             break;
         rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id, now, err);
@@ -676,7 +714,8 @@ static int process_batch(struct batch *b, struct lcw_error *err)
         const char *run_id;
         json_t *wf;
 
-        json_object_foreach(b->runs_touched, run_id, wf) {
+        json_object_foreach(b->runs_touched, run_id, wf)
+        {
             if (!rc)
                 rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id, now, err);
         }
@@ -727,7 +766,8 @@ static void sweep(struct engine *e)
                     " 'inProgress') AND NOT EXISTS (SELECT 1 FROM user_results u WHERE"
                     " u.run_id = runs.pk AND u.processing_status IN ('queued', 'inProgress'))",
                     NULL, 0, row_pending_run, pending, NULL, &err);
-    json_object_foreach(pending, run_id, wf) {
+    json_object_foreach(pending, run_id, wf)
+    {
         if (!rc)
             rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id,
                                             lcw_clock_now(e->opts.clock), &err);

@@ -48,15 +48,25 @@ static const char *const wf_patch_allowed[] = {"displayName", "description", "is
                                                "isSchedulingEnabled", NULL};
 static const char *const wf_versioned[] = {"tasks",    "executionConditions", "category",
                                            "settings", "targetSubjectType",   NULL};
-static const char *const task_allowed[] = {
-        "id",        "displayName", "description", "taskDefinitionId",  "continueOnError",
-        "isEnabled", "arguments",   "category",    "executionSequence", NULL};
+static const char *const task_allowed[] = {"id",
+                                           "displayName",
+                                           "description",
+                                           "taskDefinitionId",
+                                           "continueOnError",
+                                           "isEnabled",
+                                           "arguments",
+                                           "category",
+                                           "executionSequence",
+                                           "retryPolicy",
+                                           "reprocessPolicy",
+                                           NULL};
 static const char *const task_readonly[] = {"taskProcessingResults", NULL};
 static const char *const task_patch_allowed[] = {"displayName", "description", NULL};
 static const char *const task_patch_readonly[] = {"id", "category", "executionSequence",
                                                   "taskProcessingResults", NULL};
-static const char *const task_versioned[] = {"arguments", "continueOnError", "isEnabled",
-                                             "taskDefinitionId", NULL};
+static const char *const task_versioned[] = {
+        "arguments",   "continueOnError", "isEnabled", "taskDefinitionId",
+        "retryPolicy", "reprocessPolicy", NULL};
 
 void model_limits_default(struct model_limits *l)
 {
@@ -160,6 +170,80 @@ static bool task_category_matches(const char *given, const struct model_task_def
     return model_category_parse(given, &bits) == 0 && bits == d->categories;
 }
 
+/*
+ * lcw extensions on a task (docs/API.md): `retryPolicy` {maxAttempts 1..10,
+ * initialDelaySeconds 1..3600 (30), backoffCoefficient 1..10 (2),
+ * maxDelaySeconds (3600)} for transient failures, and `reprocessPolicy`
+ * "always" | "skipIfSucceeded". Kept on the task only when given, so
+ * Graph clients never see them unless someone set them.
+ */
+static int task_extensions(struct vctx *c, const json_t *t, json_t *task)
+{
+    const json_t *rp = json_object_get(t, "retryPolicy");
+    const json_t *pol = json_object_get(t, "reprocessPolicy");
+
+    if (pol && !json_is_null(pol)) {
+        const char *v = json_string_value(pol);
+
+        if (!v || (strcmp(v, "always") != 0 && strcmp(v, "skipIfSucceeded") != 0))
+            return model__fail_at(c, "reprocessPolicy", "must be 'always' or 'skipIfSucceeded'");
+        if (model__set(task, "reprocessPolicy", json_string(v)))
+            return model__nomem(c);
+    }
+    if (rp && !json_is_null(rp)) {
+        static const struct {
+            const char *name;
+            double lo, hi, dflt;
+        } f[] = {{"maxAttempts", 1, 10, 3},
+                 {"initialDelaySeconds", 1, 3600, 30},
+                 {"backoffCoefficient", 1, 10, 2},
+                 {"maxDelaySeconds", 1, 86400, 3600}};
+        json_t *out;
+        const char *k;
+        json_t *v;
+
+        if (!json_is_object(rp))
+            return model__fail_at(c, "retryPolicy", "must be an object");
+        json_object_foreach((json_t *)(uintptr_t)rp, k, v)
+        {
+            bool known = false;
+
+            for (size_t i = 0; i < 4; i++)
+                known |= strcmp(k, f[i].name) == 0;
+            if (!known)
+                return model__fail_at(c, "retryPolicy",
+                                      "unknown property '%s' (allowed: maxAttempts, "
+                                      "initialDelaySeconds, backoffCoefficient, maxDelaySeconds)",
+                                      k);
+        }
+        out = json_object();
+        if (!out)
+            return model__nomem(c);
+        for (size_t i = 0; i < 4; i++) {
+            const json_t *v2 = json_object_get(rp, f[i].name);
+            double d = v2 ? json_number_value(v2) : f[i].dflt;
+
+            if (v2 && (!json_is_number(v2) || (i != 2 && !json_is_integer(v2)))) {
+                json_decref(out);
+                return model__fail_at(c, "retryPolicy", "%s must be a %s", f[i].name,
+                                      i == 2 ? "number" : "whole number");
+            }
+            if (d < f[i].lo || d > f[i].hi) {
+                json_decref(out);
+                return model__fail_at(c, "retryPolicy", "%s must be between %g and %g (got %g)",
+                                      f[i].name, f[i].lo, f[i].hi, d);
+            }
+            if (model__set(out, f[i].name, i == 2 ? json_real(d) : json_integer((json_int_t)d))) {
+                json_decref(out);
+                return model__nomem(c);
+            }
+        }
+        if (model__set(task, "retryPolicy", out))
+            return model__nomem(c);
+    }
+    return 0;
+}
+
 static int one_task(struct vctx *c, const json_t *t, size_t index, const char *wf_category,
                     unsigned wf_bit, json_t *seen_ids, json_t **out)
 {
@@ -237,6 +321,9 @@ static int one_task(struct vctx *c, const json_t *t, size_t index, const char *w
         rc = model__nomem(c);
         goto out;
     }
+    rc = task_extensions(c, t, task);
+    if (rc)
+        goto out;
     *out = task;
     task = NULL;
 out:

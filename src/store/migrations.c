@@ -93,8 +93,18 @@ static const char migration_2[] =
         " run_id TEXT NOT NULL, marked_at_ms BIGINT NOT NULL,"
         " PRIMARY KEY (workflow_id, user_id, value_key));";
 
+static const char migration_3[] =
+        /* Reprocess lineage: which run was created from which source run or
+         * user result (reprocessedRuns). kind is 'run' or 'result'. */
+        "CREATE TABLE run_links ("
+        " kind TEXT NOT NULL, source_id TEXT NOT NULL, new_run_id TEXT NOT NULL,"
+        " workflow_id TEXT NOT NULL, created_at_ms BIGINT NOT NULL,"
+        " PRIMARY KEY (kind, source_id, new_run_id));"
+        "CREATE INDEX run_links_new ON run_links (new_run_id);";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1},
         {2, "run history and the work queue", migration_2},
+        {3, "reprocess lineage", migration_3},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
