@@ -80,7 +80,7 @@ const char *const *api_grant_names(size_t *n);
 struct api_principal {
     char token_id[UUID_STR_LEN];
     char name[128];
-    char role[64];
+    char role[512];
     unsigned perms;
 };
 

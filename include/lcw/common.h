@@ -19,7 +19,8 @@
 
 /*
  * Fallible functions return 0 on success or one of these negative codes.
- * The api layer maps them to HTTP statuses in one table (api/errors.c).
+ * The api layer maps them to HTTP statuses in one table (api_error_from in
+ * src/api/api.c).
  */
 enum lcw_err {
     LCW_OK = 0,
@@ -221,8 +222,8 @@ int log_format_parse(const char *s, enum log_format *out);
 /*
  * Write one line to stderr: time, level, `event`, then `fields`, a logfmt
  * fragment built from `fmt` (`"run=%s users=%d"`). Values with spaces must be
- * quoted by the caller with %s and log_quote(). One write(2) per line, so
- * lines from threads never interleave.
+ * quoted by the caller (`detail=\"%s\"`). One write(2) per line, so lines from
+ * threads never interleave.
  */
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

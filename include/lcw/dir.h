@@ -104,8 +104,8 @@ int dir_group_member_ids(struct dir *d, struct store_tx *tx, const char *group_i
 /* Add or remove a membership. *changed is false when nothing had to change. */
 int dir_member_add(struct dir *d, struct store_tx *tx, const char *group_id, const char *user_id,
                    bool *changed, struct lcw_error *err);
-int dir_member_remove(struct dir *d, struct store_tx *tx, const char *group_id,
-                      const char *user_id, bool *changed, struct lcw_error *err);
+int dir_member_remove(struct dir *d, struct store_tx *tx, const char *group_id, const char *user_id,
+                      bool *changed, struct lcw_error *err);
 
 /*
  * Assign or remove licenses. `skus` names SKUs by skuId or skuPartNumber;

@@ -181,7 +181,7 @@ int store_entity_count(struct store_tx *tx, const struct store_entity *e, const 
 struct store_token {
     char id[UUID_STR_LEN];
     char name[128];
-    char role[64];
+    char role[512]; /* a role, or a comma-separated list of permissions */
     int64_t created_at_ms;
     int64_t last_used_at_ms; /* -1 when never */
     bool is_revoked;

@@ -39,23 +39,23 @@ struct task_env {
 /* One task for one user. Everything is borrowed for the duration of the call. */
 struct task_call {
     const struct task_env *env;
-    struct store_tx *tx;        /* open write transaction (local executors); NULL for remote */
-    const json_t *workflow;     /* the workflow version that runs: id, displayName, version... */
-    const json_t *task;         /* the task: id, displayName, taskDefinitionId, arguments */
-    const json_t *user;         /* the subject user (Graph JSON) as read before this task */
+    struct store_tx *tx;    /* open write transaction (local executors); NULL for remote */
+    const json_t *workflow; /* the workflow version that runs: id, displayName, version... */
+    const json_t *task;     /* the task: id, displayName, taskDefinitionId, arguments */
+    const json_t *user;     /* the subject user (Graph JSON) as read before this task */
     const char *workflow_id;
     const char *run_id;
     const char *user_result_id;
     const char *task_result_id;
     int64_t now_ms;
-    int attempt;                /* 1 for the first attempt of this task result */
+    int attempt; /* 1 for the first attempt of this task result */
 };
 
 enum task_outcome {
-    TASK_COMPLETED,   /* done; `message` is processingInfo (may be empty) */
-    TASK_FAILED,      /* failed for good; `message` is the failureReason */
-    TASK_RETRY,       /* transient failure; try again after `retry_after_ms` */
-    TASK_WAITING,     /* waiting for a callback (resume) until `wait_until_ms` */
+    TASK_COMPLETED, /* done; `message` is processingInfo (may be empty) */
+    TASK_FAILED,    /* failed for good; `message` is the failureReason */
+    TASK_RETRY,     /* transient failure; try again after `retry_after_ms` */
+    TASK_WAITING,   /* waiting for a callback (resume) until `wait_until_ms` */
 };
 
 struct task_report {

@@ -75,6 +75,11 @@ const char *api_param(const struct api_req *req, size_t i, char *out, size_t cap
     n = req->params[i].len < cap - 1 ? req->params[i].len : cap - 1;
     memcpy(out, req->params[i].p, n);
     out[n] = '\0';
+    /* lcw's ids are lower-case GUIDs; Graph matches them in any case. */
+    if (uuid_valid(out, n)) {
+        for (size_t k = 0; k < n; k++)
+            out[k] = (char)(out[k] >= 'A' && out[k] <= 'F' ? out[k] + 32 : out[k]);
+    }
     return out;
 }
 

@@ -118,6 +118,9 @@ api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
         api_run_user_result_get, api_run_user_result_tasks, api_run_task_results,
         api_user_results_list, api_user_result_get, api_user_result_tasks, api_task_results_by_task,
         api_task_result_get, api_task_reports_list;
+/* Deleted users and TAP methods (api/directory_extras.c). */
+api_handler_fn api_deleted_users_list, api_deleted_user_get, api_deleted_user_restore,
+        api_user_tap_methods;
 /* Reprocess (api/reprocess.c). */
 api_handler_fn api_workflow_activate_with_scope, api_workflow_plan, api_run_reprocessed_runs,
         api_result_reprocessed_runs, api_run_result_reprocessed_runs, api_run_reprocessed_unlink,

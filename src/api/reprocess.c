@@ -135,7 +135,8 @@ static const json_t *match_task(const json_t *version, const json_t *src)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t) {
+    json_array_foreach(json_object_get(version, "tasks"), i, t)
+    {
         const char *id = jsonx_str(t, "id"), *def = jsonx_str(t, "taskDefinitionId");
 
         if (!jsonx_bool(t, "isEnabled", true))
@@ -144,9 +145,9 @@ static const json_t *match_task(const json_t *version, const json_t *src)
             return t;
         if (def && jsonx_str(src, "taskDefinitionId") &&
             lcw_str_eq_ci(def, jsonx_str(src, "taskDefinitionId"))) {
-            if (!by_def || (jsonx_str(t, "displayName") && jsonx_str(src, "displayName") &&
-                            strcmp(jsonx_str(t, "displayName"), jsonx_str(src, "displayName")) ==
-                                    0))
+            if (!by_def ||
+                (jsonx_str(t, "displayName") && jsonx_str(src, "displayName") &&
+                 strcmp(jsonx_str(t, "displayName"), jsonx_str(src, "displayName")) == 0))
                 by_def = t;
         }
     }
@@ -177,14 +178,16 @@ static int plan_tasks(struct store_tx *tx, struct plan *p, struct entry *e, cons
     if (rc)
         goto out;
     /* Which tasks of this version completed for the user in the source run. */
-    json_array_foreach(trs, i, t) {
+    json_array_foreach(trs, i, t)
+    {
         const char *st = jsonx_str(t, "processingStatus");
         const json_t *mine = match_task(p->version, json_object_get(t, "task"));
 
         if (mine && st && strcmp(st, "completed") == 0)
             json_object_set_new(completed, jsonx_str(mine, "id"), json_true());
     }
-    json_array_foreach(json_object_get(p->version, "tasks"), i, t) {
+    json_array_foreach(json_object_get(p->version, "tasks"), i, t)
+    {
         const char *id = jsonx_str(t, "id");
 
         if (!jsonx_bool(t, "isEnabled", true))
@@ -261,12 +264,11 @@ static int query_results(struct store_tx *tx, struct api_req *req, struct api_re
         struct odata_query q;
         struct store_page page = {0};
 
-        rc = odata_query_parse(all, token ? 3 : 2, ODATA_OPT_FILTER | ODATA_OPT_TOP |
-                                                          ODATA_OPT_SKIPTOKEN,
-                               &q, &err);
+        rc = odata_query_parse(all, token ? 3 : 2,
+                               ODATA_OPT_FILTER | ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN, &q, &err);
         if (!rc)
-            rc = store_entity_list(tx, &store_ent_user_result, &q, wf_id, NULL, NULL, 0, 999,
-                                   &page, &err);
+            rc = store_entity_list(tx, &store_ent_user_result, &q, wf_id, NULL, NULL, 0, 999, &page,
+                                   &err);
         odata_query_release(&q);
         lcw_free(token);
         token = NULL;
@@ -295,11 +297,10 @@ static int run_results(struct store_tx *tx, const char *run_id, bool failed_only
     struct store_val p = STORE_V_TEXT(run_id);
 
     return store_exec(tx,
-                      failed_only
-                              ? "SELECT doc FROM user_results WHERE run_id = ? AND"
-                                " processing_status IN ('failed', 'completedWithErrors')"
-                                " ORDER BY pk"
-                              : "SELECT doc FROM user_results WHERE run_id = ? ORDER BY pk",
+                      failed_only ? "SELECT doc FROM user_results WHERE run_id = ? AND"
+                                    " processing_status IN ('failed', 'completedWithErrors')"
+                                    " ORDER BY pk"
+                                  : "SELECT doc FROM user_results WHERE run_id = ? ORDER BY pk",
                       &p, 1, row_docs, out, NULL, err);
 }
 
@@ -326,7 +327,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
     p->source_runs = json_object();
     if (!p->docs || !p->source_runs)
         return refuse(req, resp, 500, "out of memory");
-    json_object_foreach((json_t *)(uintptr_t)body, key, v) {
+    json_object_foreach((json_t *)(uintptr_t)body, key, v)
+    {
         if (strcmp(key, "scope") != 0 && strcmp(key, "subjects") != 0)
             return refuse(req, resp, 400,
                           "Unknown property '%s' (expected 'scope', or the legacy 'subjects')",
@@ -350,8 +352,7 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                       p->task_scope);
     if (strcmp(user_scope, "allUsers") != 0 && strcmp(user_scope, "failedUsers") != 0)
         return refuse(req, resp, 400,
-                      "scope.userScope must be 'allUsers' or 'failedUsers' (got '%s')",
-                      user_scope);
+                      "scope.userScope must be 'allUsers' or 'failedUsers' (got '%s')", user_scope);
     ver_choice = jsonx_str(scope, "workflowVersion");
     if (ver_choice && strcmp(ver_choice, "source") != 0 && strcmp(ver_choice, "current") != 0)
         return refuse(req, resp, 400,
@@ -394,9 +395,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
         }
         lcw_strlcpy(p->source_run, run_id, sizeof(p->source_run));
         if (!engine_is_final_status(jsonx_str(run, "processingStatus"))) {
-            rc = refuse(req, resp, 409,
-                        "Run '%s' is still %s; reprocess it when it is final", run_id,
-                        jsonx_str(run, "processingStatus"));
+            rc = refuse(req, resp, 409, "Run '%s' is still %s; reprocess it when it is final",
+                        run_id, jsonx_str(run, "processingStatus"));
             json_decref(run);
             goto out;
         }
@@ -462,7 +462,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                 goto out;
             }
             buf_init(&missing, 4096);
-            json_array_foreach(ids, i, r) {
+            json_array_foreach(ids, i, r)
+            {
                 const char *id = jsonx_str(r, "id");
                 json_t *ur = NULL;
                 struct store_val k[2] = {STORE_V_TEXT(id ? id : ""),
@@ -489,8 +490,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                 json_array_append_new(sources, ur);
             }
             if (missing.len) {
-                api_error(resp, req, 404, "ResourceNotFound",
-                          "No such user processing result: %s", buf_cstr(&missing));
+                api_error(resp, req, 404, "ResourceNotFound", "No such user processing result: %s",
+                          buf_cstr(&missing));
                 buf_release(&missing);
                 rc = LCW_ENOTFOUND;
                 goto out;
@@ -510,8 +511,9 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
             goto out;
         }
         if (!json_is_array(users) || json_array_size(users) == 0) {
-            rc = refuse(req, resp, 400, "scope.users: a non-empty array of {\"id\": ...} is "
-                                        "required");
+            rc = refuse(req, resp, 400,
+                        "scope.users: a non-empty array of {\"id\": ...} is "
+                        "required");
             goto out;
         }
         if ((int64_t)json_array_size(users) > req->ctx->cfg->max_activation_users) {
@@ -523,7 +525,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                         lim);
             goto out;
         }
-        json_array_foreach(users, i, u) {
+        json_array_foreach(users, i, u)
+        {
             json_t *doc = NULL;
             const char *id = jsonx_str(u, "id");
 
@@ -548,7 +551,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
         json_t *s;
 
         p->version_number = jsonx_int(json_array_get(sources, 0), "workflowVersion", 1);
-        json_array_foreach(sources, i, s) {
+        json_array_foreach(sources, i, s)
+        {
             if (jsonx_int(s, "workflowVersion", 1) != p->version_number) {
                 rc = refuse(req, resp, 400,
                             "scope.workflowVersion 'source': the selected results ran different "
@@ -563,7 +567,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
         goto out;
     }
     if (strcmp(p->kind, "users") == 0) {
-        json_array_foreach(p->docs, i, v) {
+        json_array_foreach(p->docs, i, v)
+        {
             if (add_entry(p, jsonx_str(v, "id"), NULL, NULL)) {
                 rc = refuse(req, resp, 500, "out of memory");
                 goto out;
@@ -574,7 +579,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
     {
         json_t *ur;
 
-        json_array_foreach(sources, i, ur) {
+        json_array_foreach(sources, i, ur)
+        {
             if (strcmp(p->kind, "run") != 0 && (rc = check_source(tx, req, resp, ur)) != 0)
                 goto out;
             struct entry *e;
@@ -616,16 +622,17 @@ static json_t *plan_json(const struct plan *p)
         size_t k;
         json_t *tid;
 
-        json_array_foreach(e->task_ids, k, tid) {
+        json_array_foreach(e->task_ids, k, tid)
+        {
             const json_t *t = engine_version_task(p->version, json_string_value(tid));
             json_t *skip = json_object_get(e->skip, json_string_value(tid));
 
             tasks++;
-            json_array_append_new(
-                    ts, json_pack("{s:s, s:s?, s:s?, s:s?}", "id", json_string_value(tid),
-                                  "displayName", jsonx_str(t, "displayName"), "taskDefinitionId",
-                                  jsonx_str(t, "taskDefinitionId"), "skippedBecauseSucceededIn",
-                                  json_string_value(skip)));
+            json_array_append_new(ts,
+                                  json_pack("{s:s, s:s?, s:s?, s:s?}", "id", json_string_value(tid),
+                                            "displayName", jsonx_str(t, "displayName"),
+                                            "taskDefinitionId", jsonx_str(t, "taskDefinitionId"),
+                                            "skippedBecauseSucceededIn", json_string_value(skip)));
         }
         item = json_pack("{s:{s:s}, s:s?, s:s?, s:o}", "subject", "id", e->user_id,
                          "sourceProcessingResultId", e->source_id, "sourceRunId", e->source_run,
@@ -633,12 +640,12 @@ static json_t *plan_json(const struct plan *p)
         json_array_append_new(value, item);
     }
     return json_pack("{s:I, s:I, s:I, s:o}", "totalUsers", (json_int_t)p->n, "totalTasks",
-                     (json_int_t)tasks, "workflowVersion", (json_int_t)p->version_number,
-                     "value", value);
+                     (json_int_t)tasks, "workflowVersion", (json_int_t)p->version_number, "value",
+                     value);
 }
 
-static int load_wf(struct store_tx *tx, struct api_req *req, struct api_resp *resp,
-                   const char *id, json_t **out)
+static int load_wf(struct store_tx *tx, struct api_req *req, struct api_resp *resp, const char *id,
+                   json_t **out)
 {
     struct lcw_error err = {0};
     int rc = store_entity_get(tx, &store_ent_workflow, id, out, &err);
@@ -723,25 +730,27 @@ void api_workflow_activate_with_scope(struct api_req *req, struct api_resp *resp
         rc = engine_run_create(&tx, &spec, run_id, &err);
     }
     /* Results from several runs: each source run links to the new run too. */
-    json_object_foreach(p.source_runs, rid, one) {
+    json_object_foreach(p.source_runs, rid, one)
+    {
         if (!rc)
             rc = engine_link_add(&tx, "run", rid, run_id, wf_id, req->now_ms, &err);
     }
     scope_text = scope_copy ? jsonx_dump(scope_copy) : NULL;
-    targets = json_pack("[{s:s, s:s?, s:s, s:[]}, {s:s, s:s, s:s, s:[]}]", "id", wf_id,
-                        "displayName", jsonx_str(wf, "displayName"), "type", "Workflow",
-                        "modifiedProperties", "id", run_id, "displayName", "reprocess run",
-                        "type", "Run", "modifiedProperties");
-    details = json_pack("[{s:s, s:s?}, {s:s, s:s}, {s:s, s:s}, {s:s, s:I}]", "key", "scope",
-                        "value", scope_text, "key", "source", "value",
-                        p.source_run[0] ? p.source_run : p.kind, "key", "newRunId", "value",
-                        run_id, "key", "users", "value", (json_int_t)p.n);
-    if (!rc)
+    targets =
+            json_pack("[{s:s, s:s?, s:s, s:[]}, {s:s, s:s, s:s, s:[]}]", "id", wf_id, "displayName",
+                      jsonx_str(wf, "displayName"), "type", "Workflow", "modifiedProperties", "id",
+                      run_id, "displayName", "reprocess run", "type", "Run", "modifiedProperties");
+    details =
+            json_pack("[{s:s, s:s?}, {s:s, s:s}, {s:s, s:s}, {s:s, s:I}]", "key", "scope", "value",
+                      scope_text, "key", "source", "value", p.source_run[0] ? p.source_run : p.kind,
+                      "key", "newRunId", "value", run_id, "key", "users", "value", (json_int_t)p.n);
+    if (!rc) {
         rc = api__audit(&tx, req, "WorkflowManagement",
                         strcmp(p.kind, "run") == 0 ? "Reprocess workflow run"
                                                    : "Reprocess workflow users",
                         "Add", targets, details, &err);
-    targets = details = NULL;
+        targets = details = NULL; /* taken by api__audit */
+    }
     if (rc) {
         api_error_from(resp, req, &err);
         goto out;
@@ -837,7 +846,8 @@ static void list_reprocessed(struct api_req *req, struct api_resp *resp, const c
                         "SELECT new_run_id FROM run_links WHERE kind = ? AND source_id = ?"
                         " ORDER BY new_run_id",
                         p, 2, row_id, ids, NULL, &err);
-    json_array_foreach(ids, i, id) {
+    json_array_foreach(ids, i, id)
+    {
         json_t *run = NULL;
 
         if (rc)
@@ -920,12 +930,13 @@ static void unlink_reprocessed(struct api_req *req, struct api_resp *resp, const
                            run_id, source);
     targets = json_pack("[{s:s, s:s?, s:s, s:[{s:s, s:s, s:n}]}]", "id", source, "displayName",
                         kind, "type", strcmp(kind, "run") == 0 ? "Run" : "UserProcessingResult",
-                        "modifiedProperties", "displayName", "reprocessedRuns", "oldValue",
-                        run_id, "newValue");
-    if (!rc)
+                        "modifiedProperties", "displayName", "reprocessedRuns", "oldValue", run_id,
+                        "newValue");
+    if (!rc) {
         rc = api__audit(&tx, req, "WorkflowManagement", "Remove reprocessed run link", "Delete",
                         targets, NULL, &err);
-    targets = NULL;
+        targets = NULL; /* taken by api__audit */
+    }
     if (rc) {
         api_error_from(resp, req, &err);
         goto out;

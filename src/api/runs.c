@@ -15,8 +15,8 @@
 #include "lcw/tasks.h"
 
 #define WF_FRAGMENT "identityGovernance/lifecycleWorkflows/workflows"
-#define HIST_OPTS                                                                                  \
-    (ODATA_OPT_FILTER | ODATA_OPT_ORDERBY | ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN |               \
+#define HIST_OPTS                                                                 \
+    (ODATA_OPT_FILTER | ODATA_OPT_ORDERBY | ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN | \
      ODATA_OPT_COUNT | ODATA_OPT_SELECT | ODATA_OPT_EXPAND)
 
 /* Load a live workflow for a history or action route; 404 when absent or deleted. */
@@ -57,8 +57,8 @@ static int history_output(struct store_tx *tx, const struct store_entity *e, jso
         json_t *user = NULL;
         struct lcw_error ignore = {0};
 
-        if (subject && store_entity_get(tx, &store_ent_user, jsonx_str(subject, "id"), &user,
-                                        &ignore) == 0) {
+        if (subject &&
+            store_entity_get(tx, &store_ent_user, jsonx_str(subject, "id"), &user, &ignore) == 0) {
             json_t *s = json_pack("{s:s, s:O?, s:O?, s:O?}", "id", jsonx_str(user, "id"),
                                   "displayName", json_object_get(user, "displayName"),
                                   "userPrincipalName", json_object_get(user, "userPrincipalName"),
@@ -110,7 +110,8 @@ static void list_history(struct api_req *req, struct api_resp *resp, const struc
     }
     rc = store_entity_list(&tx, e, &q, wf_id, where, arg ? &p : NULL, arg ? 1 : 0,
                            (long)req->ctx->cfg->page_size, &page, &err);
-    json_array_foreach(page.items, i, item) {
+    json_array_foreach(page.items, i, item)
+    {
         if (!rc)
             rc = history_output(&tx, e, item, &q, &err);
     }
@@ -301,25 +302,25 @@ static int row_report(void *ctx, const struct store_val *c, size_t n)
     ok = c[3].i;
     failed = c[4].i;
     pending = c[5].i;
-    status = pending ? "inProgress" : failed == total ? "failed" : failed ? "completedWithErrors"
-                                                                          : "completed";
+    status = pending           ? "inProgress"
+             : failed == total ? "failed"
+             : failed          ? "completedWithErrors"
+                               : "completed";
     (void)snprintf(id, sizeof(id), "%s_%s", c[0].s, c[1].s);
-    json_array_foreach(rr->tasks, i, t) {
+    json_array_foreach(rr->tasks, i, t)
+    {
         if (lcw_str_eq_ci(jsonx_str(t, "id") ? jsonx_str(t, "id") : "", c[1].s))
             task = t;
     }
-    item = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:O?}", "id", id,
-                     "runId", c[0].s, "processingStatus", status, "totalUsersCount",
-                     (json_int_t)total, "successfulUsersCount", (json_int_t)ok,
-                     "failedUsersCount", (json_int_t)failed, "unprocessedUsersCount",
-                     (json_int_t)(total - ok - failed), "startedDateTime",
-                     c[6].kind == STORE_INT ? timefmt_format(c[6].i, started) : NULL,
-                     "completedDateTime",
-                     !pending && c[7].kind == STORE_INT ? timefmt_format(c[7].i, completed)
-                                                        : NULL,
-                     "lastUpdatedDateTime",
-                     c[8].kind == STORE_INT ? timefmt_format(c[8].i, completed) : NULL, "task",
-                     task);
+    item = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:O?}", "id", id, "runId",
+            c[0].s, "processingStatus", status, "totalUsersCount", (json_int_t)total,
+            "successfulUsersCount", (json_int_t)ok, "failedUsersCount", (json_int_t)failed,
+            "unprocessedUsersCount", (json_int_t)(total - ok - failed), "startedDateTime",
+            c[6].kind == STORE_INT ? timefmt_format(c[6].i, started) : NULL, "completedDateTime",
+            !pending && c[7].kind == STORE_INT ? timefmt_format(c[7].i, completed) : NULL,
+            "lastUpdatedDateTime",
+            c[8].kind == STORE_INT ? timefmt_format(c[8].i, completed) : NULL, "task", task);
     if (!item || json_array_append_new(rr->items, item))
         return LCW_ENOMEM;
     return 0;
@@ -337,8 +338,8 @@ static const struct odata_property report_props[] = {
         {"startedDateTime", NULL, ODATA_T_DATETIME, ODATA_OP_EQ | ODATA_OP_ORDER, true},
         {"task/id", NULL, ODATA_T_GUID, ODATA_OP_EQ, false},
 };
-static const struct odata_entity report_entity = {
-        "taskReport", "id", report_props, sizeof(report_props) / sizeof(report_props[0])};
+static const struct odata_entity report_entity = {"taskReport", "id", report_props,
+                                                  sizeof(report_props) / sizeof(report_props[0])};
 
 void api_task_reports_list(struct api_req *req, struct api_resp *resp)
 {
@@ -429,8 +430,7 @@ static void respond_run(struct api_req *req, struct api_resp *resp, const char *
  * unknown ones, or `missing_status` when given).
  */
 static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_resp *resp,
-                         const json_t *subjects, const char *what, int missing_status,
-                         json_t **ids)
+                         const json_t *subjects, const char *what, int missing_status, json_t **ids)
 {
     struct lcw_error err = {0};
     struct buf missing;
@@ -439,8 +439,9 @@ static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_re
 
     *ids = NULL;
     if (!json_is_array(subjects) || json_array_size(subjects) == 0) {
-        api_error(resp, req, 400, "BadRequest", "%s: a non-empty array of users ({\"id\": ...}) "
-                                                "is required",
+        api_error(resp, req, 400, "BadRequest",
+                  "%s: a non-empty array of users ({\"id\": ...}) "
+                  "is required",
                   what);
         return LCW_EINVAL;
     }
@@ -448,20 +449,20 @@ static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_re
         api_error(resp, req, 400, "BadRequest",
                   "%s: at most %lld users can be processed at once (got %zu); the limit is "
                   "limits.activation_users",
-                  what, (long long)req->ctx->cfg->max_activation_users,
-                  json_array_size(subjects));
+                  what, (long long)req->ctx->cfg->max_activation_users, json_array_size(subjects));
         return LCW_EINVAL;
     }
     *ids = json_array();
     buf_init(&missing, 4096);
-    json_array_foreach(subjects, i, s) {
+    json_array_foreach(subjects, i, s)
+    {
         const char *id = jsonx_str(s, "id");
         json_t *user = NULL;
         int rc;
 
         if (!id) {
-            api_error(resp, req, 400, "BadRequest", "%s[%zu]: 'id' (a user id) is required",
-                      what, i);
+            api_error(resp, req, 400, "BadRequest", "%s[%zu]: 'id' (a user id) is required", what,
+                      i);
             buf_release(&missing);
             json_decref(*ids);
             *ids = NULL;
@@ -481,7 +482,8 @@ static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_re
             size_t k;
             json_t *have;
 
-            json_array_foreach(*ids, k, have) {
+            json_array_foreach(*ids, k, have)
+            {
                 dup |= strcmp(json_string_value(have), jsonx_str(user, "id")) == 0;
             }
             if (!dup)
@@ -514,8 +516,8 @@ static int audit_run(struct store_tx *tx, struct api_req *req, const json_t *wf,
     json_t *details;
 
     (void)snprintf(users, sizeof(users), "%zu", n_users);
-    details = json_pack("[{s:s, s:s}, {s:s, s:s}]", "key", "runId", "value", run_id, "key",
-                        "users", "value", users);
+    details = json_pack("[{s:s, s:s}, {s:s, s:s}]", "key", "runId", "value", run_id, "key", "users",
+                        "value", users);
     if (!targets || !details) {
         json_decref(targets);
         json_decref(details);
@@ -538,7 +540,8 @@ void api_workflow_activate(struct api_req *req, struct api_resp *resp)
     api_param(req, 0, wf_id, sizeof(wf_id));
     if (api__body(req, resp, &body))
         return;
-    json_object_foreach(body, key, v) {
+    json_object_foreach(body, key, v)
+    {
         if (strcmp(key, "subjects") != 0) {
             api_error(resp, req, 400, "BadRequest",
                       "Unknown property '%s' for activate (expected 'subjects')", key);
@@ -565,8 +568,9 @@ void api_workflow_activate(struct api_req *req, struct api_resp *resp)
     for (size_t i = 0; i < json_array_size(ids); i++)
         subjects[i].user_id = json_string_value(json_array_get(ids, i));
     {
-        struct engine_run_spec spec = {wf,   jsonx_int(wf, "version", 1), "onDemand", NULL,
-                                       subjects, json_array_size(ids), NULL, req->now_ms};
+        struct engine_run_spec spec = {
+                wf,       jsonx_int(wf, "version", 1), "onDemand", NULL,
+                subjects, json_array_size(ids),        NULL,       req->now_ms};
 
         rc = engine_run_create(&tx, &spec, run_id, &err);
     }
@@ -661,8 +665,8 @@ void api_workflow_preview(struct api_req *req, struct api_resp *resp)
     }
     for (size_t i = 0; i < json_array_size(ids); i++)
         uids[i] = json_string_value(json_array_get(ids, i));
-    rc = engine_preview_create(req->ctx->engine, &tx, wf, uids, json_array_size(ids),
-                               req->now_ms, run_id, &err);
+    rc = engine_preview_create(req->ctx->engine, &tx, wf, uids, json_array_size(ids), req->now_ms,
+                               run_id, &err);
     if (!rc)
         rc = audit_run(&tx, req, wf, "Preview workflow", run_id, json_array_size(ids), &err);
     if (rc) {
@@ -698,7 +702,8 @@ void api_workflow_preview_failures(struct api_req *req, struct api_resp *resp)
     env.clock = req->ctx->clock;
     env.cfg = req->ctx->cfg;
     out = json_array();
-    json_array_foreach(json_object_get(wf, "tasks"), i, t) {
+    json_array_foreach(json_object_get(wf, "tasks"), i, t)
+    {
         const char *def = jsonx_str(t, "taskDefinitionId");
         const struct task_executor *x = tasks_find(def);
         char reason[512] = "";
@@ -709,10 +714,9 @@ void api_workflow_preview_failures(struct api_req *req, struct api_resp *resp)
             continue;
         if (!x)
             (void)snprintf(reason, sizeof(reason), "No executor exists for this task definition");
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "definitionId", def,
-                                             "failureReason", reason, "name",
-                                             jsonx_str(t, "displayName"), "taskId",
-                                             jsonx_str(t, "id")));
+        json_array_append_new(
+                out, json_pack("{s:s, s:s, s:s, s:s}", "definitionId", def, "failureReason", reason,
+                               "name", jsonx_str(t, "displayName"), "taskId", jsonx_str(t, "id")));
     }
     api__json(req, resp, 200, json_pack("{s:o}", "value", out),
               "Collection(microsoft.graph.identityGovernance.previewFailedTask)");
@@ -747,22 +751,23 @@ void api_workflow_execution_scope(struct api_req *req, struct api_resp *resp)
     }
     /* Each qualifying user as a userProcessingResult-shaped item (spec 5.1). */
     items = json_array();
-    json_array_foreach(users, i, u) {
-        json_array_append_new(
-                items, json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:O?, s:O?}}", "id",
-                                 jsonx_str(u, "id"), "processingStatus", "queued",
-                                 "workflowExecutionType", "scheduled", "workflowVersion",
-                                 (json_int_t)jsonx_int(wf, "version", 1), "subject", "id",
-                                 jsonx_str(u, "id"), "displayName",
-                                 json_object_get(u, "displayName"), "userPrincipalName",
-                                 json_object_get(u, "userPrincipalName")));
+    json_array_foreach(users, i, u)
+    {
+        json_array_append_new(items,
+                              json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:O?, s:O?}}", "id",
+                                        jsonx_str(u, "id"), "processingStatus", "queued",
+                                        "workflowExecutionType", "scheduled", "workflowVersion",
+                                        (json_int_t)jsonx_int(wf, "version", 1), "subject", "id",
+                                        jsonx_str(u, "id"), "displayName",
+                                        json_object_get(u, "displayName"), "userPrincipalName",
+                                        json_object_get(u, "userPrincipalName")));
     }
     {
         static const struct odata_property props[] = {
                 {"id", NULL, ODATA_T_GUID, ODATA_OP_EQ | ODATA_OP_IN, true},
                 {"subject/id", NULL, ODATA_T_GUID, ODATA_OP_EQ | ODATA_OP_IN, false},
-                {"subject/displayName", NULL, ODATA_T_STRING,
-                 ODATA_OP_EQ | ODATA_OP_STARTSWITH, false},
+                {"subject/displayName", NULL, ODATA_T_STRING, ODATA_OP_EQ | ODATA_OP_STARTSWITH,
+                 false},
         };
         static const struct odata_entity ent = {"userProcessingResult", "id", props, 3};
 
@@ -847,7 +852,8 @@ static bool may_resume(struct store_tx *tx, const struct api_req *req, const jso
 
     if (req->who.perms & PERM_WF_WRITE)
         return true;
-    json_array_foreach(json_object_get(task, "arguments"), i, a) {
+    json_array_foreach(json_object_get(task, "arguments"), i, a)
+    {
         if (lcw_str_eq_ci(jsonx_str(a, "name") ? jsonx_str(a, "name") : "",
                           "customTaskExtensionID"))
             ext_id = jsonx_str(a, "value");
@@ -861,9 +867,10 @@ static bool may_resume(struct store_tx *tx, const struct api_req *req, const jso
         if (secret && req->bearer && strlen(secret) == strlen(req->bearer) &&
             lcw_mem_eq_ct(secret, req->bearer, strlen(secret)))
             ok = true;
-        json_array_foreach(json_object_get(json_object_get(ext, "callbackConfiguration"),
-                                           "authorizedApps"),
-                           i, a) {
+        json_array_foreach(
+                json_object_get(json_object_get(ext, "callbackConfiguration"), "authorizedApps"), i,
+                a)
+        {
             const char *app = jsonx_str(a, "id");
 
             if (app && req->who.token_id[0] &&

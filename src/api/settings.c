@@ -17,8 +17,11 @@ int api__settings_get(struct store_tx *tx, json_t **out, struct lcw_error *err)
 
     if (rc == LCW_ENOTFOUND) {
         *out = model_settings_default();
-        return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
+        rc = *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
     }
+    /* The singleton's key, as Graph gives the entity one. */
+    if (!rc && !json_object_get(*out, "id"))
+        json_object_set_new(*out, "id", json_string("lifecycleManagementSettings"));
     return rc;
 }
 

@@ -355,21 +355,24 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
                 where == WF_DELETED ? "deleted_at_ms IS NOT NULL" : "deleted_at_ms IS NULL",
                 sizeof(where_sql));
     if (q.search) {
-        /* $search matches the display name, case-insensitively, anywhere in it;
-         * the bound value carries the LIKE wildcards. */
-        char *pat = lcw_malloc(strlen(q.search) + 3);
+        /* $search matches the display name, case-insensitively, anywhere in
+         * it; the text is literal, so LIKE's wildcards are escaped. */
+        char *pat = lcw_malloc(2 * strlen(q.search) + 3);
+        size_t o = 0;
 
         if (!pat) {
             api_error(resp, req, 500, "InternalServerError", "out of memory");
             goto out;
         }
-        pat[0] = '%';
-        memcpy(pat + 1, q.search, strlen(q.search));
-        pat[strlen(q.search) + 1] = '%';
-        pat[strlen(q.search) + 2] = '\0';
-        for (char *c = pat; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        lcw_strlcpy(where_sql + strlen(where_sql), " AND lower(display_name) LIKE ?",
+        pat[o++] = '%';
+        for (const char *c = q.search; *c; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                pat[o++] = '\\';
+            pat[o++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        }
+        pat[o++] = '%';
+        pat[o] = '\0';
+        lcw_strlcpy(where_sql + strlen(where_sql), " AND lower(display_name) LIKE ? ESCAPE '\\'",
                     sizeof(where_sql) - strlen(where_sql));
         p[n_p++] = STORE_V_TEXT(pat);
     }
@@ -636,7 +639,33 @@ void api_deleted_restore(struct api_req *req, struct api_resp *resp)
         return;
     if (wf_load(&tx, req, resp, id, WF_DELETED, &wf))
         goto out;
-    if (check_unique_name(&tx, req, resp, jsonx_str(wf, "displayName"), id))
+    {
+        const char *del = jsonx_str(wf, "deletedDateTime");
+        int64_t deleted_ms = 0, n_live = 0;
+
+        if (del && timefmt_parse(del, strlen(del), &deleted_ms) == 0 &&
+            deleted_ms + req->ctx->cfg->deleted_retention_days * MS_PER_DAY <= req->now_ms) {
+            api_error(resp, req, 404, "ResourceNotFound",
+                      "Deleted workflow '%s' is past its %lld-day restore window", id,
+                      (long long)req->ctx->cfg->deleted_retention_days);
+            goto out;
+        }
+        rc = store_entity_count(&tx, &store_ent_workflow, NULL, "deleted_at_ms IS NULL", NULL, 0,
+                                &n_live, &err);
+        if (rc) {
+            api_error_from(resp, req, &err);
+            goto out;
+        }
+        if (n_live >= req->ctx->cfg->max_workflows) {
+            api_error(resp, req, 400, "BadRequest",
+                      "The tenant already has %lld workflows, the limit; delete one (or raise "
+                      "limits.workflows) before restoring another",
+                      (long long)n_live);
+            goto out;
+        }
+    }
+    if (check_unique_name(&tx, req, resp, jsonx_str(wf, "displayName"), id) ||
+        check_task_references(&tx, req, resp, wf))
         goto out;
     json_object_set_new(wf, "deletedDateTime", json_null());
     rc = put_workflow(&tx, wf, &err);

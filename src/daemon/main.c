@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "lcw/api.h"
@@ -92,7 +93,7 @@ static int ensure_admin_token(const struct api_ctx *ctx, struct lcw_error *err)
     struct store_token *all = NULL;
     size_t n = 0;
     char *secret = NULL;
-    char name[64], hash[65];
+    char name[96], hash[65];
     int rc;
 
     if (ctx->cfg->admin_token) {
@@ -102,6 +103,19 @@ static int ensure_admin_token(const struct api_ctx *ctx, struct lcw_error *err)
         api_token_hash(ctx->cfg->admin_token, hash);
         /* The name records which value it was, without revealing it. */
         (void)snprintf(name, sizeof(name), "admin-env-%.12s", hash);
+        {
+            /* The name is taken when this value was revoked earlier: the
+             * variable still says it must work, so issue it again. */
+            struct store_token old;
+            struct store_tx ttx;
+
+            if (store_tx_begin(ctx->store, &ttx, STORE_TX_READ, err) == 0) {
+                if (store_token_find_by_name(&ttx, name, &old, err) == 0)
+                    (void)snprintf(name, sizeof(name), "admin-env-%.12s-%lld", hash,
+                                   (long long)lcw_clock_now(ctx->clock));
+                store_tx_rollback(&ttx);
+            }
+        }
         rc = api_token_create(ctx, name, "Global Administrator", ctx->cfg->admin_token, &secret,
                               err);
         if (secret) {
@@ -317,6 +331,11 @@ int main(int argc, char **argv)
         return 1;
     }
     lcw_alloc_install_jansson();
+    /* libcurl's global state (email and extension tasks) before any thread. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        (void)fprintf(stderr, "lcwd: libcurl failed to initialise\n");
+        return 1;
+    }
     config_defaults(&cfg);
     if (argc > 2 && strcmp(argv[1], "token") == 0) {
         /* `lcwd token SUB ...`: options may come anywhere; pull them out first. */
@@ -393,5 +412,6 @@ out:
     dir_close(dir);
     store_close(store);
     config_release(&cfg);
+    curl_global_cleanup();
     return rc ? (rc == LCW_EINVAL ? 2 : 1) : 0;
 }

@@ -44,11 +44,47 @@ void engine_wake(struct engine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
+/*
+ * A SQLite database belongs to one lcwd process, so leases found at start
+ * belong to a process that is gone: release them now instead of waiting for
+ * them to expire. (With PostgreSQL other nodes may hold live leases; there
+ * expiry is the only safe rule.)
+ */
+static int release_stale_leases(struct store *store, struct lcw_error *err)
+{
+    struct store_tx tx;
+    int64_t n = 0;
+    int rc;
+
+    if (strcmp(store_driver_name(store), "sqlite") != 0)
+        return 0;
+    rc = store_tx_begin(store, &tx, STORE_TX_WRITE, err);
+    if (rc)
+        return rc;
+    rc = store_exec(&tx,
+                    "UPDATE work_items SET lease_owner = NULL, lease_expires_at_ms = NULL"
+                    " WHERE lease_owner IS NOT NULL",
+                    NULL, 0, NULL, NULL, &n, err);
+    if (rc) {
+        store_tx_rollback(&tx);
+        return rc;
+    }
+    rc = store_tx_commit(&tx, err);
+    if (!rc && n)
+        log_info("leases_released", "count=%lld reason=\"previous process ended\"", (long long)n);
+    return rc;
+}
+
 int engine_start(const struct engine_options *opts, struct engine **out, struct lcw_error *err)
 {
-    struct engine *e = lcw_calloc(1, sizeof(*e));
+    struct engine *e;
+    int rc;
 
     *out = NULL;
+    rc = release_stale_leases(opts->store, err);
+    if (rc)
+        return rc;
+    e = lcw_calloc(1, sizeof(*e));
     if (!e)
         return lcw_error_set(err, LCW_ENOMEM, "out of memory");
     e->opts = *opts;

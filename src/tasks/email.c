@@ -10,8 +10,6 @@
  */
 #include "smtp.h"
 
-#include "tasks_int.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +19,21 @@
 #include "lcw/dir.h"
 #include "lcw/jsonx.h"
 
+#include "tasks_int.h"
+
 #define MAIL_MAX_RCPTS       50
 #define MAIL_MAX_MSG_BYTES   (1024 * 1024)
 #define MAIL_MAX_PART_BYTES  (512 * 1024)
 #define MAIL_MAX_SUBJECT     500 /* bytes of the rendered subject */
 #define MAIL_MAX_PLACEHOLDER 200 /* bytes between the braces */
+
+/* Task definition ids (spec section 8), as the catalogue spells them. */
+#define DEF_WELCOME         "70b29d51-b59a-4773-9280-8841dfd3f2ea"
+#define DEF_REMINDER        "3C860712-2D37-42A4-928F-5C93935D26A1"
+#define DEF_BEFORE_LAST_DAY "52853a3e-f4e5-4eb8-bb24-1ac09a1da935"
+#define DEF_ON_LAST_DAY     "9c0a1eaf-5bda-4392-9d9e-6e155bb57411"
+#define DEF_AFTER_LAST_DAY  "6f22ddd4-b3a5-47a4-a846-0d7c201a49ce"
+#define DEF_MANAGER_MOVE    "aab41899-9972-422a-9d97-f626014578b7"
 
 void tasks__remote_report(struct task_report *report, enum task_outcome outcome, const char *fmt,
                           ...)
@@ -90,23 +98,42 @@ static bool addr_ok(const char *s)
     return true;
 }
 
-/* smtp_from may be "addr" or "Name <addr>"; copy the bare address. */
-static bool from_address(const char *cfg_from, char *out, size_t cap)
+/*
+ * smtp_from may be "addr" or "Name <addr>" (the name optionally quoted):
+ * split it into the bare address and the display name. Control characters
+ * anywhere make it unusable, so that nothing can be smuggled into a header.
+ */
+static bool from_address(const char *cfg_from, char *addr, size_t addr_cap, char *name,
+                         size_t name_cap)
 {
-    const char *lt = strchr(cfg_from, '<'), *gt;
+    const char *lt = strchr(cfg_from, '<'), *gt, *start = cfg_from, *end;
     size_t n;
 
-    if (!lt) {
-        if (lcw_strlcpy(out, cfg_from, cap) >= cap)
+    name[0] = '\0';
+    for (const char *p = cfg_from; *p; p++) {
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
             return false;
-        return addr_ok(out);
+    }
+    if (!lt) {
+        if (lcw_strlcpy(addr, cfg_from, addr_cap) >= addr_cap)
+            return false;
+        return addr_ok(addr);
     }
     gt = strchr(lt, '>');
-    if (!gt || (n = (size_t)(gt - lt - 1)) >= cap)
+    if (!gt || gt[1] || (n = (size_t)(gt - lt - 1)) >= addr_cap)
         return false;
-    memcpy(out, lt + 1, n);
-    out[n] = '\0';
-    return addr_ok(out);
+    memcpy(addr, lt + 1, n);
+    addr[n] = '\0';
+    end = lt;
+    while (start < end && (*start == ' ' || *start == '"'))
+        start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '"'))
+        end--;
+    if ((size_t)(end - start) >= name_cap)
+        return false;
+    memcpy(name, start, (size_t)(end - start));
+    name[end - start] = '\0';
+    return addr_ok(addr);
 }
 
 /* Case-insensitive member lookup (Graph property names are case-insensitive). */
@@ -250,9 +277,8 @@ static int rcpt_token(struct mail *m, const char *tok, size_t len, bool is_cc, b
         id[len] = '\0';
         rc = dir_user_get(m->call->env->dir, NULL, id, &other, &derr);
         if (rc == LCW_ENOTFOUND) {
-            tasks__remote_report(report, TASK_FAILED,
-                                 "Cannot send: the %s user %s does not exist", is_cc ? "cc" : "to",
-                                 id);
+            tasks__remote_report(report, TASK_FAILED, "Cannot send: the %s user %s does not exist",
+                                 is_cc ? "cc" : "to", id);
             rc = 0;
             goto fail;
         }
@@ -261,11 +287,10 @@ static int rcpt_token(struct mail *m, const char *tok, size_t len, bool is_cc, b
             goto fail;
         }
         if (!(addr = user_address(other))) {
-            tasks__remote_report(report, TASK_FAILED,
-                                 "Cannot send: the %s user %s (%s) has no email address",
-                                 is_cc ? "cc" : "to", id,
-                                 jsonx_str(other, "displayName") ? jsonx_str(other, "displayName")
-                                                                 : "no name");
+            tasks__remote_report(
+                    report, TASK_FAILED, "Cannot send: the %s user %s (%s) has no email address",
+                    is_cc ? "cc" : "to", id,
+                    jsonx_str(other, "displayName") ? jsonx_str(other, "displayName") : "no name");
             goto fail;
         }
         name = jsonx_str(other, "displayName");
@@ -335,8 +360,8 @@ static int rcpt_list(struct mail *m, const char *list, bool is_cc, bool *is_read
 }
 
 int tasks__mail_prepare(struct mail *m, const struct task_call *call,
-                        const struct mail_template *tpl, bool *is_ready,
-                        struct task_report *report, struct lcw_error *err)
+                        const struct mail_template *tpl, bool *is_ready, struct task_report *report,
+                        struct lcw_error *err)
 {
     const char *to, *cc, *uid;
     struct lcw_error derr = {0};
@@ -352,9 +377,11 @@ int tasks__mail_prepare(struct mail *m, const struct task_call *call,
         tasks__remote_report(report, TASK_FAILED, "%s", reason);
         return 0;
     }
-    if (!from_address(call->env->cfg->smtp_from, m->from, sizeof(m->from))) {
-        tasks__remote_report(report, TASK_FAILED,
-                             "The configured sender address (LCW_SMTP_FROM) is not a usable email address");
+    if (!from_address(call->env->cfg->smtp_from, m->from, sizeof(m->from), m->from_name,
+                      sizeof(m->from_name))) {
+        tasks__remote_report(
+                report, TASK_FAILED,
+                "The configured sender address (LCW_SMTP_FROM) is not a usable email address");
         return 0;
     }
     if (!json_is_object(m->user) || !(uid = jsonx_str(m->user, "id")))
@@ -372,9 +399,13 @@ int tasks__mail_prepare(struct mail *m, const struct task_call *call,
         return rc;
     if (*is_ready && cc && (rc = rcpt_list(m, cc, true, is_ready, report, err)))
         return rc;
-    if (*is_ready && m->n_rcpts == 0) {
-        /* Only cc recipients and no To is legal SMTP but reads as a mistake. */
-        tasks__remote_report(report, TASK_FAILED, "Cannot send: no recipient");
+    for (size_t i = 0; *is_ready && i < m->n_rcpts; i++) {
+        if (!m->rcpts[i].is_cc)
+            return 0;
+    }
+    if (*is_ready) {
+        /* A 'to' of only commas and spaces. Cc alone is legal SMTP but reads as a mistake. */
+        tasks__remote_report(report, TASK_FAILED, "Cannot send: no recipient in 'to'");
         *is_ready = false;
     }
     return 0;
@@ -398,9 +429,9 @@ void tasks__mail_release(struct mail *m)
 
 /* ------------------------------------------------------- placeholders */
 
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 int tasks__mail_human_date(struct buf *out, const char *rfc3339)
 {
@@ -617,150 +648,6 @@ static int render(const struct mail *m, struct buf *out, const char *tpl, enum r
     return 0;
 }
 
-/* ------------------------------------------------------------ encoding */
-
-/* RFC 5322 date: "Thu, 01 May 2024 08:30:00 +0000". */
-static void rfc5322_date(int64_t ms, char *out, size_t cap)
-{
-    static const char *const wdays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), rem = secs - days * 86400;
-    int64_t y, wd = days % 7;
-    unsigned mo, d;
-
-    if (wd < 0)
-        wd += 7;
-    timefmt_civil_from_days(days, &y, &mo, &d);
-    (void)snprintf(out, cap, "%s, %02u %s %04lld %02u:%02u:%02u +0000", wdays[wd], d,
-                   months[mo - 1], (long long)y, (unsigned)(rem / 3600),
-                   (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
-}
-
-static bool is_ascii_printable(const char *s)
-{
-    for (; *s; s++) {
-        if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
-/*
- * RFC 2047 "B" encoded words for non-ASCII header text, each at most 45
- * input bytes (75 characters encoded), never splitting a UTF-8 sequence,
- * joined by folding whitespace.
- */
-static int put_encoded_words(struct buf *out, const char *s)
-{
-    size_t n = strlen(s), off = 0;
-    char b64[128];
-    int rc = 0;
-
-    while (off < n && !rc) {
-        size_t take = n - off > 45 ? 45 : n - off;
-
-        while (take < n - off && take > 0 && ((unsigned char)s[off + take] & 0xc0) == 0x80)
-            take--;
-        if (take == 0)
-            take = n - off > 45 ? 45 : n - off; /* not UTF-8: split anywhere */
-        sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s + off, take,
-                          sodium_base64_VARIANT_ORIGINAL);
-        rc = buf_printf(out, "%s=?UTF-8?B?%s?=", off ? "\r\n " : "", b64);
-        off += take;
-    }
-    return rc;
-}
-
-/* A mailbox for To/Cc: `"Name" <addr>` (or an encoded word for the name). */
-static int put_mailbox(struct buf *out, const struct mail_rcpt *r)
-{
-    int rc = 0;
-
-    if (!r->name)
-        return buf_printf(out, "<%s>", r->address);
-    if (is_ascii_printable(r->name)) {
-        rc = buf_putc(out, '"');
-        for (const char *p = r->name; *p && !rc; p++) {
-            if (*p == '"' || *p == '\\')
-                rc = buf_putc(out, '\\');
-            if (!rc)
-                rc = buf_putc(out, *p);
-        }
-        if (!rc)
-            rc = buf_putc(out, '"');
-    } else {
-        char clean[256];
-        size_t i = 0;
-
-        /* Control characters would be legal inside the encoding but useless. */
-        for (const char *p = r->name; *p && i + 1 < sizeof(clean); p++)
-            clean[i++] = (char)((unsigned char)*p < ' ' ? ' ' : *p);
-        clean[i] = '\0';
-        rc = put_encoded_words(out, clean);
-    }
-    return rc ? rc : buf_printf(out, " <%s>", r->address);
-}
-
-static int put_address_header(struct buf *out, const char *field, const struct mail *m, bool cc)
-{
-    bool first = true;
-    int rc = 0;
-
-    for (size_t i = 0; i < m->n_rcpts && !rc; i++) {
-        if (m->rcpts[i].is_cc != cc)
-            continue;
-        rc = buf_puts(out, first ? field : ",\r\n ");
-        if (!rc)
-            rc = put_mailbox(out, &m->rcpts[i]);
-        first = false;
-    }
-    return rc ? rc : (first ? 0 : buf_puts(out, "\r\n"));
-}
-
-/* Quoted-printable (RFC 2045 6.7) with CRLF hard breaks and 76-column soft breaks. */
-static int put_quoted_printable(struct buf *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t col = 0;
-    int rc = 0;
-
-    for (size_t i = 0; i < n && !rc; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        bool at_eol, literal;
-        char tok[3];
-        size_t tok_len;
-
-        if (ch == '\r' && i + 1 < n && s[i + 1] == '\n')
-            continue;
-        if (ch == '\n') {
-            rc = buf_puts(out, "\r\n");
-            col = 0;
-            continue;
-        }
-        at_eol = i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
-        literal = (ch >= 33 && ch <= 126 && ch != '=') || ((ch == ' ' || ch == '\t') && !at_eol);
-        if (literal) {
-            tok[0] = (char)ch;
-            tok_len = 1;
-        } else {
-            tok[0] = '=';
-            tok[1] = hex[ch >> 4];
-            tok[2] = hex[ch & 15];
-            tok_len = 3;
-        }
-        if (col + tok_len > 75) {
-            rc = buf_puts(out, "=\r\n");
-            col = 0;
-        }
-        if (!rc)
-            rc = buf_append(out, tok, tok_len);
-        col += tok_len;
-    }
-    return rc;
-}
-
 /* Cut `s` (NUL-terminated, in `b`) to at most `max` bytes on a UTF-8 boundary. */
 static void cut_utf8(struct buf *b, size_t max)
 {
@@ -775,13 +662,14 @@ static void cut_utf8(struct buf *b, size_t max)
     b->data[n] = '\0';
 }
 
-int tasks__mail_render(struct mail *m, const struct mail_template *tpl,
-                       const struct mail_var *vars, size_t n_vars, struct lcw_error *err)
+int tasks__mail_render(struct mail *m, const struct mail_template *tpl, const struct mail_var *vars,
+                       size_t n_vars, struct lcw_error *err)
 {
     const struct task_call *call = m->call;
     const char *custom_subject = tasks__mail_arg(call->task, "customSubject");
     const char *custom_body = tasks__mail_arg(call->task, "customBody");
     const char *wf_name = jsonx_str(call->workflow, "displayName");
+    const struct mail_rcpt sender = {m->from, m->from_name[0] ? m->from_name : NULL, false};
     struct buf subject, body;
     char uuid[UUID_STR_LEN], date[64];
     int rc;
@@ -793,7 +681,7 @@ int tasks__mail_render(struct mail *m, const struct mail_template *tpl,
     buf_reset(&m->msg);
     uuid_v4(uuid);
     (void)snprintf(m->message_id, sizeof(m->message_id), "<%s@lcw>", uuid);
-    rfc5322_date(call->now_ms, date, sizeof(date));
+    tasks__smtp_date(call->now_ms, date, sizeof(date));
 
     if ((rc = render(m, &subject, custom_subject ? custom_subject : tpl->subject, RENDER_SUBJECT,
                      err)))
@@ -808,19 +696,21 @@ int tasks__mail_render(struct mail *m, const struct mail_template *tpl,
         goto out;
     if ((rc = buf_puts(&body, "\n<hr>\n<p style=\"color:#666666;font-size:small\">"
                               "This message was sent automatically by the lifecycle workflow ")) ||
-        (rc = put_escaped(&body, "\"", 1, RENDER_TEXT_AS_HTML, true)) ||
+        (rc = buf_puts(&body, "\u201c")) ||
         (rc = put_escaped(&body, wf_name ? wf_name : "", wf_name ? strlen(wf_name) : 0,
                           RENDER_TEXT_AS_HTML, true)) ||
-        (rc = put_escaped(&body, "\"", 1, RENDER_TEXT_AS_HTML, true)) ||
-        (rc = buf_puts(&body, ".</p>\n</body>\n</html>\n")))
+        (rc = buf_puts(&body, "\u201d.</p>\n</body>\n</html>\n")))
         goto toobig;
 
-    if ((rc = buf_printf(&m->msg, "Date: %s\r\nFrom: %s\r\n", date, call->env->cfg->smtp_from)) ||
-        (rc = put_address_header(&m->msg, "To: ", m, false)) ||
-        (rc = put_address_header(&m->msg, "Cc: ", m, true)) || (rc = buf_puts(&m->msg, "Subject: ")))
+    if ((rc = buf_printf(&m->msg, "Date: %s\r\nFrom: ", date)) ||
+        (rc = tasks__smtp_put_mailbox(&m->msg, &sender)) || (rc = buf_puts(&m->msg, "\r\n")) ||
+        (rc = tasks__smtp_put_address_header(&m->msg, "To: ", m->rcpts, m->n_rcpts, false)) ||
+        (rc = tasks__smtp_put_address_header(&m->msg, "Cc: ", m->rcpts, m->n_rcpts, true)) ||
+        (rc = buf_puts(&m->msg, "Subject: ")))
         goto toobig;
-    rc = is_ascii_printable(buf_cstr(&subject)) ? buf_puts(&m->msg, buf_cstr(&subject))
-                                                : put_encoded_words(&m->msg, buf_cstr(&subject));
+    rc = tasks__smtp_is_ascii(buf_cstr(&subject))
+                 ? buf_puts(&m->msg, buf_cstr(&subject))
+                 : tasks__smtp_put_encoded_words(&m->msg, buf_cstr(&subject));
     if (rc ||
         (rc = buf_printf(&m->msg,
                          "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
@@ -830,7 +720,7 @@ int tasks__mail_render(struct mail *m, const struct mail_template *tpl,
                          "X-Lcw-Workflow-Id: %s\r\nX-Lcw-Task-Processing-Result-Id: %s\r\n\r\n",
                          m->message_id, call->workflow_id ? call->workflow_id : "",
                          call->task_result_id ? call->task_result_id : "")) ||
-        (rc = put_quoted_printable(&m->msg, body.data, body.len)) ||
+        (rc = tasks__smtp_put_quoted_printable(&m->msg, body.data, body.len)) ||
         (rc = buf_puts(&m->msg, "\r\n")))
         goto toobig;
     goto out;
@@ -911,8 +801,11 @@ int tasks__mail_send(struct mail *m, const char *what, struct task_report *repor
         report->retry_after_ms = retry_delay_ms(m->call->attempt);
         break;
     default:
-        tasks__remote_report(report, TASK_FAILED, "The SMTP server refused the message: %s",
-                             st.reply);
+        if (st.reply_code >= 500)
+            tasks__remote_report(report, TASK_FAILED, "The SMTP server refused the message: %s",
+                                 st.reply);
+        else
+            tasks__remote_report(report, TASK_FAILED, "The email could not be sent: %s", st.reply);
         break;
     }
     return 0;
@@ -921,41 +814,37 @@ int tasks__mail_send(struct mail *m, const char *what, struct task_report *repor
 /* --------------------------------------------------------- executors */
 
 static const struct mail_template templates[] = {
-        {"70b29d51-b59a-4773-9280-8841dfd3f2ea", "User", "Welcome, {{userDisplayName}}",
+        {DEF_WELCOME, "User", "Welcome, {{userDisplayName}}",
          "<p>Hello {{userDisplayName}},</p>\n"
          "<p>Welcome aboard! We are glad to have you with us.</p>\n"
          "<p>Your account is <b>{{userPrincipalName}}</b>. On your first day, your manager and "
          "your colleagues will help you get settled and set up.</p>\n"
          "<p>We look forward to working with you.</p>"},
-        {"3C860712-2D37-42A4-928F-5C93935D26A1", "Manager",
+        {DEF_REMINDER, "Manager",
          "Reminder: {{userDisplayName}} joins your team on {{userEmployeeHireDate}}",
          "<p>Hello {{managerDisplayName}},</p>\n"
          "<p>This is a reminder that <b>{{userDisplayName}}</b> ({{userPrincipalName}}) joins "
          "your team on <b>{{userEmployeeHireDate}}</b>.</p>\n"
          "<p>Please make sure that their equipment, access and first-week plan are ready, and "
          "consider scheduling a welcome meeting.</p>"},
-        {"52853a3e-f4e5-4eb8-bb24-1ac09a1da935", "Manager",
-         "{{userDisplayName}}'s last day is coming up",
+        {DEF_BEFORE_LAST_DAY, "Manager", "{{userDisplayName}}'s last day is coming up",
          "<p>Hello {{managerDisplayName}},</p>\n"
          "<p><b>{{userDisplayName}}</b> ({{userPrincipalName}}) leaves the organisation on "
          "<b>{{userEmployeeLeaveDateTime}}</b>.</p>\n"
          "<p>Please plan the handover of their work, files and responsibilities, and make sure "
          "that company equipment is returned.</p>"},
-        {"9c0a1eaf-5bda-4392-9d9e-6e155bb57411", "Manager",
-         "Today is {{userDisplayName}}'s last day",
+        {DEF_ON_LAST_DAY, "Manager", "Today is {{userDisplayName}}'s last day",
          "<p>Hello {{managerDisplayName}},</p>\n"
          "<p>Today is the last day of <b>{{userDisplayName}}</b> ({{userPrincipalName}}).</p>\n"
          "<p>Please make sure that the handover is complete and that company equipment has "
          "been returned. Their access will be removed as planned.</p>"},
-        {"6f22ddd4-b3a5-47a4-a846-0d7c201a49ce", "Manager",
-         "{{userDisplayName}} has left the organisation",
+        {DEF_AFTER_LAST_DAY, "Manager", "{{userDisplayName}} has left the organisation",
          "<p>Hello {{managerDisplayName}},</p>\n"
          "<p><b>{{userDisplayName}}</b> ({{userPrincipalName}}) left the organisation on "
          "{{userEmployeeLeaveDateTime}}, and their account is being removed.</p>\n"
          "<p>If you still need any of their files, mail or shared resources, please arrange "
          "for them to be transferred soon.</p>"},
-        {"aab41899-9972-422a-9d97-f626014578b7", "Manager",
-         "{{userDisplayName}}'s job profile has changed",
+        {DEF_MANAGER_MOVE, "Manager", "{{userDisplayName}}'s job profile has changed",
          "<p>Hello {{managerDisplayName}},</p>\n"
          "<p>The job profile of <b>{{userDisplayName}}</b> ({{userPrincipalName}}) has "
          "changed. Their profile now reads:</p>\n"
@@ -996,20 +885,19 @@ static int email_run(const struct task_call *call, struct task_report *report,
     return rc;
 }
 
-static bool email_can_run(const struct task_env *env, const json_t *task, char *reason,
-                          size_t cap)
+static bool email_can_run(const struct task_env *env, const json_t *task, char *reason, size_t cap)
 {
     (void)task;
     return tasks__mail_configured(env->cfg, reason, cap);
 }
 
-#define EMAIL_EXECUTOR(var, id)                                                                   \
-    const struct task_executor var = {                                                            \
+#define EMAIL_EXECUTOR(var, id)        \
+    const struct task_executor var = { \
             .definition_id = id, .is_remote = true, .run = email_run, .can_run = email_can_run}
 
-EMAIL_EXECUTOR(task_exec_welcome_email, "70b29d51-b59a-4773-9280-8841dfd3f2ea");
-EMAIL_EXECUTOR(task_exec_onboarding_reminder_email, "3C860712-2D37-42A4-928F-5C93935D26A1");
-EMAIL_EXECUTOR(task_exec_before_last_day_email, "52853a3e-f4e5-4eb8-bb24-1ac09a1da935");
-EMAIL_EXECUTOR(task_exec_on_last_day_email, "9c0a1eaf-5bda-4392-9d9e-6e155bb57411");
-EMAIL_EXECUTOR(task_exec_after_last_day_email, "6f22ddd4-b3a5-47a4-a846-0d7c201a49ce");
-EMAIL_EXECUTOR(task_exec_manager_move_email, "aab41899-9972-422a-9d97-f626014578b7");
+EMAIL_EXECUTOR(task_exec_welcome_email, DEF_WELCOME);
+EMAIL_EXECUTOR(task_exec_onboarding_reminder_email, DEF_REMINDER);
+EMAIL_EXECUTOR(task_exec_before_last_day_email, DEF_BEFORE_LAST_DAY);
+EMAIL_EXECUTOR(task_exec_on_last_day_email, DEF_ON_LAST_DAY);
+EMAIL_EXECUTOR(task_exec_after_last_day_email, DEF_AFTER_LAST_DAY);
+EMAIL_EXECUTOR(task_exec_manager_move_email, DEF_MANAGER_MOVE);

@@ -11,8 +11,6 @@
  */
 #include "smtp.h"
 
-#include "tasks_int.h"
-
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -24,6 +22,8 @@
 #include "lcw/jsonx.h"
 #include "lcw/model.h"
 #include "lcw/store.h"
+
+#include "tasks_int.h"
 
 #define EXT_MAX_RESPONSE_BYTES (64 * 1024)
 #define EXT_DEFAULT_TIMEOUT_MS 1000
@@ -71,8 +71,9 @@ static bool ext_target_of(const json_t *ext, struct ext_target *t, char *reason,
         /* Azure fills `url` in; lcw cannot, so only a URL someone stored counts. */
         t->url = jsonx_str(ep, "url");
         if (!http_url(t->url)) {
-            (void)snprintf(reason, cap,
-                           "Logic App endpoints are not reachable from lcw; use #microsoft.graph.httpRequestEndpoint");
+            (void)snprintf(
+                    reason, cap,
+                    "Logic App endpoints are not reachable from lcw; use #microsoft.graph.httpRequestEndpoint");
             return false;
         }
     }
@@ -83,8 +84,9 @@ static bool ext_target_of(const json_t *ext, struct ext_target *t, char *reason,
         return false;
     }
     if (!auth_type || !lcw_str_eq_ci(auth_type, EXT_SECRET_TYPE)) {
-        (void)snprintf(reason, cap,
-                       "Azure AD token authentication is not available in self-hosted lcw; use #lcw.sharedSecretAuthentication");
+        (void)snprintf(
+                reason, cap,
+                "Azure AD token authentication is not available in self-hosted lcw; use #lcw.sharedSecretAuthentication");
         return false;
     }
     t->secret = jsonx_str(auth, "secret");
@@ -103,9 +105,10 @@ static bool ext_target_of(const json_t *ext, struct ext_target *t, char *reason,
         const char *dur = jsonx_str(cb, "timeoutDuration");
 
         if (!dur || model_iso8601_duration_parse(dur, &t->callback_ms) || t->callback_ms <= 0) {
-            (void)snprintf(reason, cap,
-                           "The custom task extension '%.100s' waits for a callback but has no valid callbackConfiguration.timeoutDuration",
-                           t->name);
+            (void)snprintf(
+                    reason, cap,
+                    "The custom task extension '%.100s' waits for a callback but has no valid callbackConfiguration.timeoutDuration",
+                    t->name);
             return false;
         }
         t->mode = "callback";
@@ -167,7 +170,8 @@ static char *callout_payload(const struct task_call *call, const json_t *manager
     (void)snprintf(path, sizeof(path),
                    "/identityGovernance/lifecycleWorkflows/workflows/%s/tasks/%s"
                    "/taskProcessingResults/%s/resume",
-                   call->workflow_id ? call->workflow_id : "", jsonx_str(call->task, "id") ? jsonx_str(call->task, "id") : "",
+                   call->workflow_id ? call->workflow_id : "",
+                   jsonx_str(call->task, "id") ? jsonx_str(call->task, "id") : "",
                    call->task_result_id ? call->task_result_id : "");
     (void)timefmt_format(call->now_ms, created);
     if (!subject ||
@@ -240,11 +244,11 @@ static int post_once(const struct ext_target *t, const struct curl_slist *header
     if (curl_easy_setopt(h, CURLOPT_URL, t->url) ||
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) || curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)t->timeout_ms) ||
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)t->timeout_ms) ||
-        curl_easy_setopt(h, CURLOPT_POST, 1L) ||
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload) ||
+        curl_easy_setopt(h, CURLOPT_POST, 1L) || curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload) ||
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(payload)) ||
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
@@ -283,14 +287,14 @@ static int post_once(const struct ext_target *t, const struct curl_slist *header
 }
 
 /* Headers: JSON, the Bearer secret and the body's HMAC-SHA256 signature. */
-static int build_headers(const struct ext_target *t, const char *payload,
-                         struct curl_slist **out, struct lcw_error *err)
+static int build_headers(const struct ext_target *t, const char *payload, struct curl_slist **out,
+                         struct lcw_error *err)
 {
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     char mac_hex[2 * crypto_auth_hmacsha256_BYTES + 1], line[1200];
     crypto_auth_hmacsha256_state st;
     const char *fixed[] = {"Content-Type: application/json", "Accept: application/json",
-                           "User-Agent: lcw/" LCW_VERSION, "Expect:"};
+                           ("User-Agent: lcw/" LCW_VERSION), "Expect:"};
     struct curl_slist *list = NULL, *next;
     int rc = 0;
 
@@ -365,8 +369,9 @@ static const json_t *member_ci(const json_t *obj, const char *name)
 static void response_outcome(const struct ext_target *t, const struct capture *cap,
                              struct task_report *report)
 {
-    json_t *root = cap->is_truncated ? NULL : json_loadb(cap->body.data ? cap->body.data : "",
-                                                         cap->body.len, 0, NULL);
+    json_t *root = cap->is_truncated ? NULL
+                                     : json_loadb(cap->body.data ? cap->body.data : "",
+                                                  cap->body.len, 0, NULL);
     const json_t *data = member_ci(root, "data"), *reasons, *r;
     const char *status;
     char text[400];
@@ -390,7 +395,12 @@ static void response_outcome(const struct ext_target *t, const struct capture *c
             break;
         used += (size_t)k;
     }
-    if (!root) {
+    if (cap->is_truncated) {
+        tasks__remote_report(
+                report, TASK_FAILED,
+                "The custom task extension '%.100s' answered with more than %d KiB (replyMode is 'response')",
+                t->name, EXT_MAX_RESPONSE_BYTES / 1024);
+    } else if (!root) {
         tasks__remote_report(
                 report, TASK_FAILED,
                 "The custom task extension '%.100s' answered with a body that is not JSON (replyMode is 'response')",
@@ -428,8 +438,9 @@ static void failure_outcome(const struct ext_target *t, const struct attempt *a,
                              "The extension endpoint did not answer within %lld ms%s",
                              (long long)t->timeout_ms, tries);
     } else {
-        tasks__remote_report(report, TASK_FAILED, "The extension endpoint could not be called%s: %s",
-                             tries, a->curl_err[0] ? a->curl_err : curl_easy_strerror(a->curl_rc));
+        tasks__remote_report(report, TASK_FAILED,
+                             "The extension endpoint could not be called%s: %s", tries,
+                             a->curl_err[0] ? a->curl_err : curl_easy_strerror(a->curl_rc));
     }
 }
 
@@ -450,17 +461,23 @@ static int ext_run(const struct task_call *call, struct task_report *report, str
     buf_init(&cap.body, EXT_MAX_RESPONSE_BYTES);
     cap.is_truncated = false;
     if (!id) {
-        tasks__remote_report(report, TASK_FAILED,
-                             "The task has no customTaskExtensionID argument");
+        tasks__remote_report(report, TASK_FAILED, "The task has no customTaskExtensionID argument");
         rc = 0;
         goto out;
     }
-    if ((rc = ext_load(call->env->store, id, &ext, err)))
+    if ((rc = ext_load(call->env->store, id, &ext, err))) {
+        if (rc == LCW_EBUSY) {
+            tasks__remote_report(report, TASK_RETRY,
+                                 "The store is busy; the extension was not called");
+            report->retry_after_ms = SMTP_RETRY_FIRST_MS;
+            rc = 0;
+        }
         goto out;
+    }
     if (!ext) {
-        tasks__remote_report(report, TASK_FAILED,
-                             "The custom task extension %.40s does not exist (it may have been deleted)",
-                             id);
+        tasks__remote_report(
+                report, TASK_FAILED,
+                "The custom task extension %.40s does not exist (it may have been deleted)", id);
         goto out;
     }
     if (!ext_target_of(ext, &t, report->message, sizeof(report->message))) {
@@ -473,8 +490,7 @@ static int ext_run(const struct task_call *call, struct task_report *report, str
     }
     rc = dir_user_manager(call->env->dir, NULL, uid, &manager, &derr);
     if (rc == LCW_ENOTFOUND) {
-        manager = NULL;
-        rc = 0;
+        manager = NULL; /* no manager: "manager": null in the payload */
     } else if (rc == LCW_EBUSY || rc == LCW_EIO) {
         tasks__remote_report(report, TASK_RETRY, "The directory could not be read: %s",
                              derr.msg[0] ? derr.msg : lcw_err_name(rc));
@@ -504,9 +520,10 @@ static int ext_run(const struct task_call *call, struct task_report *report, str
         response_outcome(&t, &cap, report);
     } else if (strcmp(t.mode, "callback") == 0) {
         report->wait_until_ms = call->now_ms + t.callback_ms;
-        tasks__remote_report(report, TASK_WAITING,
-                             "Waiting for the custom task extension '%.100s' to call back (until %s)",
-                             t.name, timefmt_format(report->wait_until_ms, until));
+        tasks__remote_report(
+                report, TASK_WAITING,
+                "Waiting for the custom task extension '%.100s' to call back (until %s)", t.name,
+                timefmt_format(report->wait_until_ms, until));
     } else {
         tasks__remote_report(report, TASK_COMPLETED,
                              "The custom task extension '%.100s' accepted the call (HTTP %ld)",
@@ -548,4 +565,5 @@ const struct task_executor task_exec_custom_extension = {
         .definition_id = MODEL_TASKDEF_CUSTOM_EXTENSION,
         .is_remote = true,
         .run = ext_run,
-        .can_run = ext_can_run};
+        .can_run = ext_can_run,
+};

@@ -29,7 +29,6 @@ static const struct task_executor *const executors[] = {
         &task_exec_remove_access_package,
         &task_exec_remove_all_access_packages,
         &task_exec_cancel_access_package_requests,
-#ifdef LCW_HAVE_REMOTE_TASKS
         &task_exec_welcome_email,
         &task_exec_onboarding_reminder_email,
         &task_exec_before_last_day_email,
@@ -38,7 +37,6 @@ static const struct task_executor *const executors[] = {
         &task_exec_manager_move_email,
         &task_exec_generate_tap,
         &task_exec_custom_extension,
-#endif
 };
 
 const struct task_executor *tasks_find(const char *definition_id)

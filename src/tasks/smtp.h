@@ -22,6 +22,13 @@
 
 /* ------------------------------------------------------------------ SMTP */
 
+/* One recipient of a mail. */
+struct mail_rcpt {
+    char *address; /* owned, a checked bare address */
+    char *name;    /* owned or NULL: display name */
+    bool is_cc;
+};
+
 /* Connect and whole-transfer bounds of one SMTP delivery. */
 #define SMTP_CONNECT_TIMEOUT_MS 10000
 #define SMTP_TOTAL_TIMEOUT_MS   30000
@@ -53,6 +60,35 @@ int tasks__smtp_send(const struct lcw_config *cfg, const char *from, const char 
                      size_t n_rcpts, const char *msg, size_t len, struct smtp_status *st,
                      struct lcw_error *err);
 
+/* RFC 5322 date of `ms`: "Sun, 01 Mar 2026 09:00:00 +0000". */
+void tasks__smtp_date(int64_t ms, char *out, size_t cap);
+
+/* True when `s` is printable ASCII only (no control characters). */
+bool tasks__smtp_is_ascii(const char *s);
+
+/*
+ * Append `s` (UTF-8) as RFC 2047 "B" encoded words of at most 75
+ * characters, never splitting a UTF-8 sequence, folded with CRLF SP.
+ */
+int tasks__smtp_put_encoded_words(struct buf *out, const char *s);
+
+/* Append `"Name" <addr>`, an encoded word for a non-ASCII name, or `<addr>`. */
+int tasks__smtp_put_mailbox(struct buf *out, const struct mail_rcpt *r);
+
+/*
+ * Append the header `field` ("To: ") listing the recipients whose is_cc
+ * equals `cc`, folded after each comma, with its CRLF; nothing when there
+ * is none.
+ */
+int tasks__smtp_put_address_header(struct buf *out, const char *field,
+                                   const struct mail_rcpt *rcpts, size_t n_rcpts, bool cc);
+
+/*
+ * Append `s` as quoted-printable (RFC 2045 6.7): LF or CRLF become CRLF hard
+ * breaks, lines are soft-broken before 76 characters.
+ */
+int tasks__smtp_put_quoted_printable(struct buf *out, const char *s, size_t n);
+
 /* ------------------------------------------------------------ the mail */
 
 /* One email task's defaults. */
@@ -69,12 +105,6 @@ struct mail_var {
     const char *value; /* borrowed; inserted HTML-escaped into the body */
 };
 
-struct mail_rcpt {
-    char *address; /* owned, a checked bare address */
-    char *name;    /* owned or NULL: display name */
-    bool is_cc;
-};
-
 /* A prepared mail: who, about whom, and (after rendering) the message. */
 struct mail {
     const struct task_call *call; /* borrowed */
@@ -83,6 +113,7 @@ struct mail {
     struct mail_rcpt *rcpts;      /* owned, n_rcpts entries */
     size_t n_rcpts;
     char from[256];              /* envelope sender (bare address) */
+    char from_name[128];         /* the sender's display name, or "" */
     char message_id[64];         /* "<uuid@lcw>" once rendered */
     struct buf msg;              /* the rendered message; wiped on release */
     const struct mail_var *vars; /* borrowed, n_vars extra placeholders */
@@ -110,16 +141,16 @@ const char *tasks__mail_arg(const json_t *task, const char *name);
  * failures. Release `m` with tasks__mail_release in every case.
  */
 int tasks__mail_prepare(struct mail *m, const struct task_call *call,
-                        const struct mail_template *tpl, bool *is_ready,
-                        struct task_report *report, struct lcw_error *err);
+                        const struct mail_template *tpl, bool *is_ready, struct task_report *report,
+                        struct lcw_error *err);
 
 /*
  * Render the message: subject and body from the customSubject/customBody
  * arguments or `tpl`, placeholders substituted (with `vars` as extra ones),
  * headers, quoted-printable body. Fills m->msg and m->message_id.
  */
-int tasks__mail_render(struct mail *m, const struct mail_template *tpl,
-                       const struct mail_var *vars, size_t n_vars, struct lcw_error *err);
+int tasks__mail_render(struct mail *m, const struct mail_template *tpl, const struct mail_var *vars,
+                       size_t n_vars, struct lcw_error *err);
 
 /*
  * Send the rendered message and fill `report`: TASK_COMPLETED with
@@ -140,7 +171,7 @@ int tasks__mail_human_date(struct buf *out, const char *rfc3339);
 void tasks__mail_release(struct mail *m);
 
 /* Fill `report` (printf-style message, truncated to fit). */
-void tasks__remote_report(struct task_report *report, enum task_outcome outcome, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+void tasks__remote_report(struct task_report *report, enum task_outcome outcome, const char *fmt,
+                          ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* LCW_TASKS_SMTP_H */

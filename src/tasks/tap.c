@@ -9,8 +9,6 @@
  */
 #include "smtp.h"
 
-#include "tasks_int.h"
-
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +17,8 @@
 #include "lcw/jsonx.h"
 #include "lcw/model.h"
 #include "lcw/store.h"
+
+#include "tasks_int.h"
 
 #define TAP_CHARS           12
 #define TAP_MIN_MINUTES     10
@@ -135,7 +135,8 @@ static json_t *method_doc(const struct task_call *call, int64_t start_ms, int64_
     json_t *m = json_object();
 
     uuid_v4(id);
-    if (!m || jsonx_set_str(m, "id", id) || json_object_set_new(m, "temporaryAccessPass", json_null()) ||
+    if (!m || jsonx_set_str(m, "id", id) ||
+        json_object_set_new(m, "temporaryAccessPass", json_null()) ||
         jsonx_set_time(m, "createdDateTime", call->now_ms, false) ||
         jsonx_set_time(m, "startDateTime", start_ms, false) ||
         json_object_set_new(m, "lifetimeInMinutes", json_integer(minutes)) ||
@@ -155,8 +156,8 @@ static json_t *method_doc(const struct task_call *call, int64_t start_ms, int64_
  * Replace the user's pass methods with `methods` (an array) in one write
  * transaction. *had_pass tells whether a pass was there before.
  */
-static int tap_store(const struct task_call *call, const char *key, json_t *methods,
-                     bool *had_pass, struct lcw_error *err)
+static int tap_store(const struct task_call *call, const char *key, json_t *methods, bool *had_pass,
+                     struct lcw_error *err)
 {
     struct store_tx tx;
     json_t *old = NULL, *doc = NULL;
@@ -188,7 +189,8 @@ static int tap_run(const struct task_call *call, struct task_report *report, str
 {
     char pass[TAP_CHARS + 1] = {0}, hash[128], key[64], minutes_text[24], start_text[TIMEFMT_LEN];
     char what[200];
-    const char *uid = jsonx_str(call->user, "id"), *hire = jsonx_str(call->user, "employeeHireDate");
+    const char *uid = jsonx_str(call->user, "id"),
+               *hire = jsonx_str(call->user, "employeeHireDate");
     struct buf start_human;
     json_t *methods = NULL, *empty = NULL;
     int64_t minutes, hire_ms, start_ms = call->now_ms;
@@ -228,14 +230,12 @@ static int tap_run(const struct task_call *call, struct task_report *report, str
                 {"temporaryAccessPassIsUsableOnce", is_usable_once ? "yes" : "no"},
         };
 
-        if ((rc = tasks__mail_render(&m, &tap_template, vars, sizeof(vars) / sizeof(vars[0]),
-                                     err)))
+        if ((rc = tasks__mail_render(&m, &tap_template, vars, sizeof(vars) / sizeof(vars[0]), err)))
             goto out;
     }
     methods = json_array();
     if (!methods ||
-        json_array_append_new(methods,
-                              method_doc(call, start_ms, minutes, is_usable_once, hash))) {
+        json_array_append_new(methods, method_doc(call, start_ms, minutes, is_usable_once, hash))) {
         rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
         goto out;
     }
@@ -282,7 +282,9 @@ static bool tap_can_run(const struct task_env *env, const json_t *task, char *re
     return tasks__mail_configured(env->cfg, reason, cap);
 }
 
-const struct task_executor task_exec_generate_tap = {.definition_id = MODEL_TASKDEF_GENERATE_TAP,
-                                                     .is_remote = true,
-                                                     .run = tap_run,
-                                                     .can_run = tap_can_run};
+const struct task_executor task_exec_generate_tap = {
+        .definition_id = MODEL_TASKDEF_GENERATE_TAP,
+        .is_remote = true,
+        .run = tap_run,
+        .can_run = tap_can_run,
+};

@@ -4,7 +4,8 @@
 
 Usage: http_receiver.py DIR
 
-Binds 127.0.0.1 on a free port and writes the port to DIR/port. Every request
+Binds 127.0.0.1 on a free port and writes the port to DIR/port. Exits when
+its stdin reaches EOF (the test process that started it is gone). Every request
 is recorded as DIR/req-NNNN.json ({"method", "path", "headers", "body"};
 header names lower-cased) *before* it is answered, so that a request whose
 answer the client gave up on is still counted.
@@ -14,6 +15,7 @@ The answer comes from DIR/config.json, re-read on every request:
    "delay_ms": 0, "responses": [{...}, ...]}
 `responses`, when present, is consumed one entry per request (each entry may
 set status/body/content_type/delay_ms); afterwards the top-level values apply.
+Writing a different config starts the `responses` list over.
 Without a config the answer is 200 with an empty body.
 """
 import json
@@ -25,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DIR = sys.argv[1]
 LOCK = threading.Lock()
-STATE = {"seq": 0, "consumed": 0}
+STATE = {"seq": 0, "consumed": 0, "config_text": None}
 
 
 def write_atomic(path, text):
@@ -36,11 +38,13 @@ def write_atomic(path, text):
 
 
 def load_config():
+    """The config text and its parsed value ({} when absent or invalid)."""
     try:
         with open(os.path.join(DIR, "config.json"), encoding="utf-8") as f:
-            return json.load(f)
+            text = f.read()
+        return text, json.loads(text)
     except (OSError, ValueError):
-        return {}
+        return None, {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -49,8 +53,11 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        cfg = load_config()
+        text, cfg = load_config()
         with LOCK:
+            if text != STATE["config_text"]:
+                STATE["config_text"] = text
+                STATE["consumed"] = 0
             seq = STATE["seq"]
             STATE["seq"] += 1
             answer = dict(cfg)
@@ -84,7 +91,14 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def watch_parent():
+    """Exit when the test process is gone: peers.c holds our stdin's write end."""
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main():
+    threading.Thread(target=watch_parent, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     write_atomic(os.path.join(DIR, "port"), str(server.server_address[1]))

@@ -102,6 +102,7 @@ static char *read_file(const char *path, size_t max)
 static int make_dir(struct peer *p, const char *kind)
 {
     memset(p, 0, sizeof(*p));
+    p->life_fd = -1;
     (void)snprintf(p->dir, sizeof(p->dir), "/tmp/lcw-%s-XXXXXX", kind);
     if (!mkdtemp(p->dir)) {
         fprintf(stderr, "peers: mkdtemp: %s\n", strerror(errno));
@@ -110,26 +111,38 @@ static int make_dir(struct peer *p, const char *kind)
     return 0;
 }
 
-/* Spawn argv with stdin and stdout on /dev/null and stderr in dir/stderr.log. */
+/*
+ * Spawn argv with stdin on a pipe whose write end only this process holds
+ * (close-on-exec), stdout on /dev/null and stderr in dir/stderr.log.
+ */
 static int spawn(struct peer *p, char *const argv[])
 {
     posix_spawn_file_actions_t fa;
     char log[300];
-    int rc;
+    int fds[2], rc;
 
     (void)snprintf(log, sizeof(log), "%s/stderr.log", p->dir);
-    if (posix_spawn_file_actions_init(&fa))
+    if (pipe2(fds, O_CLOEXEC))
         return -1;
-    rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (posix_spawn_file_actions_init(&fa)) {
+        (void)close(fds[0]);
+        (void)close(fds[1]);
+        return -1;
+    }
+    rc = posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
     rc = rc ? rc : posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    rc = rc ? rc : posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    rc = rc ? rc
+            : posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     rc = rc ? rc : posix_spawn(&p->pid, argv[0], &fa, NULL, argv, environ);
     (void)posix_spawn_file_actions_destroy(&fa);
+    (void)close(fds[0]);
     if (rc) {
         fprintf(stderr, "peers: cannot start %s: %s\n", argv[0], strerror(rc));
+        (void)close(fds[1]);
         p->pid = 0;
         return -1;
     }
+    p->life_fd = fds[1];
     return 0;
 }
 
@@ -191,8 +204,23 @@ int peers_smtp_start(struct peer *p)
         return -1;
     (void)snprintf(listen, sizeof(listen), "127.0.0.1:%d", p->port);
     {
-        char *const argv[] = {PEERS_PYTHON, "-B", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-                              "aiosmtpd.handlers.Mailbox", mail, NULL};
+        /*
+         * `python3 -m aiosmtpd -n -l ADDR -c aiosmtpd.handlers.Mailbox DIR`,
+         * run through runpy behind a thread that exits when stdin closes.
+         * posix_spawn takes char *const argv[]: give it writable copies.
+         */
+        char py[] = PEERS_PYTHON, nobc[] = "-B", dash_c[] = "-c",
+             launcher[] = "import os, runpy, sys, threading\n"
+                          "def watch():\n"
+                          "    sys.stdin.buffer.read()\n"
+                          "    os._exit(0)\n"
+                          "threading.Thread(target=watch, daemon=True).start()\n"
+                          "sys.argv = ['aiosmtpd'] + sys.argv[1:]\n"
+                          "runpy.run_module('aiosmtpd', run_name='__main__', alter_sys=True)\n",
+             no_setuid[] = "-n", dash_l[] = "-l", handler_opt[] = "-c",
+             handler[] = "aiosmtpd.handlers.Mailbox";
+        char *const argv[] = {py,     nobc,        dash_c,  launcher, no_setuid, dash_l,
+                              listen, handler_opt, handler, mail,     NULL};
 
         if (spawn(p, argv))
             return -1;
@@ -222,7 +250,8 @@ int peers_http_start(struct peer *p)
         return -1;
     receiver_path(script, sizeof(script));
     {
-        char *const argv[] = {PEERS_PYTHON, "-B", script, p->dir, NULL};
+        char py[] = PEERS_PYTHON, nobc[] = "-B";
+        char *const argv[] = {py, nobc, script, p->dir, NULL};
 
         if (spawn(p, argv))
             return -1;
@@ -258,6 +287,10 @@ void peers_stop(struct peer *p)
             (void)waitpid(p->pid, &status, 0);
         }
         p->pid = 0;
+    }
+    if (p->life_fd >= 0) {
+        (void)close(p->life_fd);
+        p->life_fd = -1;
     }
     if (p->dir[0]) {
         (void)nftw(p->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

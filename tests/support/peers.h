@@ -4,7 +4,8 @@
  * with its Mailbox handler) and an HTTP receiver (http_receiver.py) that
  * records requests and answers as told. Each peer is a child process started
  * with posix_spawn and stopped by its pid, with a private temporary
- * directory that is removed on stop. Not thread-safe; call from the test's
+ * directory that is removed on stop. A peer also exits by itself when the
+ * test process is gone (its stdin reaches EOF). Not thread-safe; call from the test's
  * main thread.
  */
 #ifndef LCW_TESTS_PEERS_H
@@ -16,7 +17,9 @@
 #include <jansson.h>
 
 struct peer {
-    pid_t pid; /* 0 when not running */
+    pid_t pid;   /* 0 when not running */
+    int life_fd; /* write end of the child's stdin: the child exits on EOF, so a
+                    test process that dies cannot leave its peers behind */
     int port;
     char dir[256]; /* the peer's temporary directory */
 };

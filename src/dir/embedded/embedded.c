@@ -264,7 +264,8 @@ static int emb_changes_each(struct dir *d, struct store_tx *tx, int64_t since_ms
 
     if (rc)
         return rc;
-    /* Ids are UUID v7, so `id` orders the records of one millisecond by insertion. */
+    /* Within one millisecond (one request or task) the order is not meaningful; `id` only
+     * makes it stable. */
     rc = store_exec(t.tx,
                     "SELECT changed_at_ms, kind, object_id, attribute, old_value, new_value"
                     " FROM directory_changes WHERE changed_at_ms >= ? AND changed_at_ms < ?"

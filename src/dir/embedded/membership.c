@@ -45,13 +45,14 @@ int dir__emb_user_groups(struct dir *d, struct store_tx *tx, const char *user_id
                          struct lcw_error *err)
 {
     char id[DIR_ID_CAP];
-    struct store_val p = STORE_V_TEXT(id);
+    struct store_val p;
     struct dir_emb_tx t;
     json_t *arr = NULL;
     int rc;
 
     if (!dir__id_copy(id, user_id))
         id[0] = '\0'; /* matches nothing */
+    p = STORE_V_TEXT(id);
     arr = json_array();
     if (!arr)
         return lcw_error_set(err, LCW_ENOMEM, "out of memory");
@@ -139,8 +140,8 @@ static int check_both(struct store_tx *tx, const char *group_id, const char *gid
 int dir__emb_group_member_ids(struct dir *d, struct store_tx *tx, const char *group_id,
                               json_t **out, struct lcw_error *err)
 {
-    char gid[DIR_ID_CAP];
-    struct store_val p = STORE_V_TEXT(gid);
+    char gid[DIR_ID_CAP] = "";
+    struct store_val p;
     struct dir_emb_tx t;
     json_t *arr = NULL, *g = NULL;
     int rc = dir__emb_begin(dir__emb(d), tx, false, &t, err);
@@ -151,6 +152,7 @@ int dir__emb_group_member_ids(struct dir *d, struct store_tx *tx, const char *gr
     if (rc)
         goto out;
     (void)dir__id_copy(gid, group_id); /* group_load checked the length */
+    p = STORE_V_TEXT(gid);
     arr = json_array();
     if (!arr) {
         rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");

@@ -2,18 +2,96 @@
 /*
  * The SQLite driver: one sqlite3 handle per store connection, WAL mode,
  * foreign keys on, a busy timeout so that concurrent writers queue instead
- * of failing. The only file that includes sqlite3.h. A connection is used by
- * one thread at a time (the pool in store.c guarantees it).
+ * of failing, and a small cache of prepared statements per connection
+ * (preparing dominated the engine's per-task cost). The only file that
+ * includes sqlite3.h. A connection is used by one thread at a time (the pool
+ * in store.c guarantees it).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "lcw/store.h"
 
+#define STMT_CACHE_SIZE 64
+
+/* A prepared statement kept for reuse, keyed by its SQL text. */
+struct cached_stmt {
+    uint64_t hash;
+    char *sql; /* owned */
+    sqlite3_stmt *st;
+    bool is_busy; /* in use by a call up the stack (a row callback re-entered) */
+};
+
 struct store_conn {
     sqlite3 *db;
+    struct cached_stmt cache[STMT_CACHE_SIZE];
+    unsigned next_evict; /* round-robin replacement */
 };
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void cache_clear(struct store_conn *c)
+{
+    for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        lcw_free(c->cache[i].sql);
+        memset(&c->cache[i], 0, sizeof(c->cache[i]));
+    }
+}
+
+/*
+ * A ready statement for `sql`: from the cache when there, else prepared and
+ * cached. *slot is the cache entry (NULL when the statement is not cached
+ * and the caller must finalize it).
+ */
+static int stmt_get(struct store_conn *c, const char *sql, sqlite3_stmt **out,
+                    struct cached_stmt **slot)
+{
+    uint64_t h = sql_hash(sql);
+    struct cached_stmt *victim;
+    int rc;
+
+    *slot = NULL;
+    for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+        struct cached_stmt *e = &c->cache[i];
+
+        if (e->st && e->hash == h && !e->is_busy && strcmp(e->sql, sql) == 0) {
+            e->is_busy = true;
+            *slot = e;
+            *out = e->st;
+            return SQLITE_OK;
+        }
+    }
+    rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    victim = &c->cache[c->next_evict++ % STMT_CACHE_SIZE];
+    if (victim->is_busy)
+        return SQLITE_OK; /* not cached: the caller finalizes it */
+    sqlite3_finalize(victim->st);
+    lcw_free(victim->sql);
+    victim->sql = lcw_strdup(sql);
+    if (!victim->sql) {
+        victim->st = NULL;
+        return SQLITE_OK;
+    }
+    victim->st = *out;
+    victim->hash = h;
+    victim->is_busy = true;
+    *slot = victim;
+    return SQLITE_OK;
+}
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000
 
@@ -80,6 +158,7 @@ static void sqlite_close(struct store_conn *c)
 {
     if (!c)
         return;
+    cache_clear(c);
     sqlite3_close(c->db);
     lcw_free(c);
 }
@@ -113,10 +192,11 @@ static int sqlite_exec(struct store_conn *c, const char *sql, const struct store
                        struct lcw_error *err)
 {
     sqlite3_stmt *st = NULL;
+    struct cached_stmt *slot = NULL;
     struct store_val cols[MAX_COLS];
     int rc, ret = 0;
 
-    rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    rc = stmt_get(c, sql, &st, &slot);
     if (rc != SQLITE_OK)
         return map_rc(c->db, rc, err);
     for (size_t i = 0; i < n_params; i++) {
@@ -178,7 +258,13 @@ static int sqlite_exec(struct store_conn *c, const char *sql, const struct store
     if (changes)
         *changes = sqlite3_changes64(c->db);
 out:
-    sqlite3_finalize(st);
+    if (slot) {
+        (void)sqlite3_reset(st);
+        (void)sqlite3_clear_bindings(st);
+        slot->is_busy = false;
+    } else {
+        sqlite3_finalize(st);
+    }
     return ret;
 }
 
