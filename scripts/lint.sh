@@ -13,7 +13,7 @@ banned='\b(sprintf|vsprintf|strcpy|strcat|strncpy|strncat|strtok|gets|atoi|atol|
 while IFS= read -r hit; do say "banned function: $hit"; done < <(
   grep -rnE "$banned" src --include='*.c' --include='*.h' | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)' )
 while IFS= read -r hit; do say "raw allocation outside common/alloc.c: $hit"; done < <(
-  grep -rnE '(^|[^_a-z])(malloc|calloc|realloc|free)[[:space:]]*\(' src --include='*.c' \
+  grep -rnE '(^|[^_a-z.>])(malloc|calloc|realloc|free)[[:space:]]*\(' src --include='*.c' \
     | grep -v '^src/common/alloc.c:' | grep -vE 'lcw_(x?malloc|calloc|realloc|free)|_free\(|json_|sqlite3_free|PQfreemem|curl_free|MHD_free' \
     | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)' )
 

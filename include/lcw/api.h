@@ -120,8 +120,21 @@ struct api_req {
     const char *base_url;          /* "http://127.0.0.1:8080", for absolute links */
     const char *prefer;            /* Prefer header or NULL */
     const char *bearer;            /* the bearer token as sent (PERM_CALLBACK routes), or NULL */
+    const char *accept;            /* Accept header or NULL */
     struct api_principal who;
     int64_t now_ms;
+};
+
+/*
+ * A streamed body (exports): `next` appends the next chunk to `out` and sets
+ * *done after the last one; it runs on the HTTP thread after the handler
+ * returned, so `state` owns everything it needs. `free` releases it.
+ */
+struct api_stream {
+    int (*next)(void *state, struct buf *out, bool *done);
+    void (*free)(void *state);
+    void *state;
+    const char *content_type;
 };
 
 struct api_resp {
@@ -129,6 +142,7 @@ struct api_resp {
     json_t *body; /* owned; NULL = no body */
     char location[512];
     unsigned retry_after_s;
+    struct api_stream stream; /* when `next` is set, the body is streamed instead */
 };
 
 typedef void api_handler_fn(struct api_req *req, struct api_resp *resp);
@@ -136,8 +150,10 @@ typedef void api_handler_fn(struct api_req *req, struct api_resp *resp);
 /*
  * A route. `pattern` is relative to the version root; segments match
  * case-insensitively; "{}" captures one segment into req->params; a segment
- * written "!name" is an action or function and also matches
- * "microsoft.graph.identityGovernance.name" (and "microsoft.graph.name").
+ * written "!name" is an action and also matches
+ * "microsoft.graph.identityGovernance.name" (and "microsoft.graph.name");
+ * "!name()" is a function called as "name(a=1,b=2)", its argument text
+ * captured as a parameter.
  * `perm` is the permission the caller needs (PERM_NONE: any valid token).
  */
 struct api_route {

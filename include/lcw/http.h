@@ -26,6 +26,7 @@ struct http_options {
     const char *tls_cert;   /* PEM file or NULL */
     const char *tls_key;    /* PEM file or NULL */
     const char *public_url; /* base for links, or NULL to use the request's Host */
+    const char *web_dir;    /* admin UI files, or NULL to look beside the binary */
     unsigned threads;
     size_t max_body_bytes;
 };

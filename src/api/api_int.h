@@ -95,6 +95,22 @@ int api__sku_consumed(struct store_tx *tx, const char *sku_id, int64_t *out, str
 int api__group_build(const json_t *body, const char *id, int64_t now_ms, json_t **out,
                      struct lcw_error *err);
 
+/* Does the client ask for an export (Accept: text/csv or application/x-ndjson)? */
+bool api__wants_export(const struct api_req *req);
+
+/*
+ * Stream every row of `e` matching the request's $filter/$orderby/$select,
+ * within `parent` and `where` (one `?` bound to `arg`), as CSV or NDJSON,
+ * ignoring paging. `q` must already be validated.
+ */
+void api__export(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
+                 const struct odata_query *q, const char *parent, const char *where,
+                 const char *arg);
+
+/* Purge runs outside the history retention window; *purged counts them. */
+int api__retention(const struct api_ctx *ctx, int64_t now_ms, int64_t *purged,
+                   struct lcw_error *err);
+
 /* Entity used to filter user-property scope rules (evaluator only). */
 extern const struct odata_entity api_user_rule_entity;
 
@@ -111,6 +127,7 @@ api_handler_fn api_extensions_list, api_extensions_create, api_extension_get, ap
         api_extension_delete;
 api_handler_fn api_audit_list, api_audit_get;
 api_handler_fn api_container_get;
+api_handler_fn api_whoami;
 /* Runs and history (api/runs.c). */
 api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
         api_workflow_preview_failures, api_workflow_execution_scope, api_workflow_clear_quarantine,
@@ -118,6 +135,11 @@ api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
         api_run_user_result_get, api_run_user_result_tasks, api_run_task_results,
         api_user_results_list, api_user_result_get, api_user_result_tasks, api_task_results_by_task,
         api_task_result_get, api_task_reports_list;
+/* History reports (api/history.c) and subject results (api/runs.c). */
+api_handler_fn api_runs_summary, api_user_results_summary, api_task_reports_summary,
+        api_run_subjects_summary, api_insights_summary, api_insights_by_category,
+        api_insights_top_workflows, api_insights_top_tasks, api_subject_results_list,
+        api_run_subjects_list, api_run_subject_get;
 /* Deleted users and TAP methods (api/directory_extras.c). */
 api_handler_fn api_deleted_users_list, api_deleted_user_get, api_deleted_user_restore,
         api_user_tap_methods;

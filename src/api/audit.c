@@ -32,6 +32,17 @@ void api_audit_list(struct api_req *req, struct api_resp *resp)
         q.orderby[0].desc = true;
         q.n_orderby = 1;
     }
+    if (api__wants_export(req)) {
+        struct odata_sql check = {0};
+        struct lcw_error e2 = {0};
+
+        if (odata_filter_to_sql(q.filter, &store_ent_audit.od, &check, &e2))
+            api_error_from(resp, req, &e2);
+        else
+            api__export(req, resp, &store_ent_audit, &q, NULL, NULL, NULL);
+        odata_sql_release(&check);
+        goto out;
+    }
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
         goto out;
     rc = store_entity_list(&tx, &store_ent_audit, &q, NULL, NULL, NULL, 0,

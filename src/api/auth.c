@@ -241,3 +241,35 @@ int api_token_create(const struct api_ctx *ctx, const char *name, const char *ro
     *secret_out = secret;
     return 0;
 }
+
+/* GET /lcw/whoami (lcw extension): who the token is and what it may do. */
+void api_whoami(struct api_req *req, struct api_resp *resp)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+            {PERM_WF_READBASIC, "LifecycleWorkflows-Workflow.ReadBasic.All"},
+            {PERM_WF_READ, "LifecycleWorkflows-Workflow.Read.All"},
+            {PERM_WF_WRITE, "LifecycleWorkflows-Workflow.ReadWrite.All"},
+            {PERM_WF_ACTIVATE, "LifecycleWorkflows-Workflow.Activate"},
+            {PERM_REPORTS_READ, "LifecycleWorkflows-Reports.Read.All"},
+            {PERM_EXT_READ, "LifecycleWorkflows-CustomExt.Read.All"},
+            {PERM_EXT_WRITE, "LifecycleWorkflows-CustomExt.ReadWrite.All"},
+            {PERM_LCW_READ, "LifecycleWorkflows.Read.All"},
+            {PERM_LCW_WRITE, "LifecycleWorkflows.ReadWrite.All"},
+            {PERM_DIR_READ, "Directory.Read.All"},
+            {PERM_DIR_WRITE, "Directory.ReadWrite.All"},
+            {PERM_AUDIT_READ, "AuditLog.Read.All"},
+    };
+    json_t *perms = json_array();
+
+    for (size_t i = 0; perms && i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((req->who.perms & names[i].bit) == names[i].bit)
+            json_array_append_new(perms, json_string(names[i].name));
+    }
+    api__json(req, resp, 200,
+              json_pack("{s:s, s:s, s:s, s:o}", "id", req->who.token_id, "name", req->who.name,
+                        "role", req->who.role, "permissions", perms),
+              NULL);
+}

@@ -10,6 +10,7 @@
 
 #define LW "/identityGovernance/lifecycleWorkflows"
 #define WF LW "/workflows/{}"
+#define DW LW "/deletedItems/workflows/{}"
 
 const struct api_route api_routes[] = {
         {"GET", LW, PERM_LCW_READ, api_container_get},
@@ -31,7 +32,16 @@ const struct api_route api_routes[] = {
         {"POST", WF "/!clearQuarantine", PERM_WF_WRITE, api_workflow_clear_quarantine},
         {"GET", WF "/executionScope", PERM_WF_READ, api_workflow_execution_scope},
 
-        /* run history (spec 5.4) */
+        /* run history (spec 5.4); functions before the {} routes they resemble */
+        {"GET", WF "/runs/!summary()", PERM_REPORTS_READ, api_runs_summary},
+        {"GET", WF "/userProcessingResults/!summary()", PERM_REPORTS_READ,
+         api_user_results_summary},
+        {"GET", WF "/taskReports/!summary()", PERM_REPORTS_READ, api_task_reports_summary},
+        {"GET", WF "/runs/{}/subjectProcessingResults/!summary()", PERM_REPORTS_READ,
+         api_run_subjects_summary},
+        {"GET", WF "/subjectProcessingResults", PERM_REPORTS_READ, api_subject_results_list},
+        {"GET", WF "/runs/{}/subjectProcessingResults", PERM_REPORTS_READ, api_run_subjects_list},
+        {"GET", WF "/runs/{}/subjectProcessingResults/{}", PERM_REPORTS_READ, api_run_subject_get},
         {"GET", WF "/runs", PERM_REPORTS_READ, api_runs_list},
         {"GET", WF "/runs/{}", PERM_REPORTS_READ, api_run_get},
         {"GET", WF "/runs/{}/userProcessingResults", PERM_REPORTS_READ, api_run_user_results},
@@ -44,6 +54,31 @@ const struct api_route api_routes[] = {
         {"GET", WF "/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
          api_user_result_tasks},
         {"GET", WF "/taskReports", PERM_REPORTS_READ, api_task_reports_list},
+
+        /* history of deleted workflows, until they are purged (spec 3.21) */
+        {"GET", DW "/runs/!summary()", PERM_REPORTS_READ, api_runs_summary},
+        {"GET", DW "/userProcessingResults/!summary()", PERM_REPORTS_READ,
+         api_user_results_summary},
+        {"GET", DW "/taskReports/!summary()", PERM_REPORTS_READ, api_task_reports_summary},
+        {"GET", DW "/runs", PERM_REPORTS_READ, api_runs_list},
+        {"GET", DW "/runs/{}", PERM_REPORTS_READ, api_run_get},
+        {"GET", DW "/runs/{}/userProcessingResults", PERM_REPORTS_READ, api_run_user_results},
+        {"GET", DW "/runs/{}/taskProcessingResults", PERM_REPORTS_READ, api_run_task_results},
+        {"GET", DW "/userProcessingResults", PERM_REPORTS_READ, api_user_results_list},
+        {"GET", DW "/userProcessingResults/{}", PERM_REPORTS_READ, api_user_result_get},
+        {"GET", DW "/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
+         api_user_result_tasks},
+        {"GET", DW "/taskReports", PERM_REPORTS_READ, api_task_reports_list},
+
+        /* tenant-wide insights (spec 5.5) */
+        {"GET", LW "/insights/!workflowsProcessedSummary()", PERM_REPORTS_READ,
+         api_insights_summary},
+        {"GET", LW "/insights/!workflowsProcessedByCategory()", PERM_REPORTS_READ,
+         api_insights_by_category},
+        {"GET", LW "/insights/!topWorkflowsProcessedSummary()", PERM_REPORTS_READ,
+         api_insights_top_workflows},
+        {"GET", LW "/insights/!topTasksProcessedSummary()", PERM_REPORTS_READ,
+         api_insights_top_tasks},
 
         /* reprocess lineage (spec 5.4) */
         {"GET", WF "/runs/{}/reprocessedRuns", PERM_REPORTS_READ, api_run_reprocessed_runs},
@@ -91,6 +126,9 @@ const struct api_route api_routes[] = {
         {"GET", LW "/taskDefinitions/{}", PERM_LCW_READ, api_task_definition_get},
         {"GET", LW "/workflowTemplates", PERM_LCW_READ, api_templates_list},
         {"GET", LW "/workflowTemplates/{}", PERM_LCW_READ, api_template_get},
+
+        /* lcw extension: the caller's identity and permissions (for UIs and scripts) */
+        {"GET", "/lcw/whoami", PERM_NONE, api_whoami},
 
         /* audit */
         {"GET", "/auditLogs/directoryAudits", PERM_AUDIT_READ, api_audit_list},

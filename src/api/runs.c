@@ -25,8 +25,10 @@ static int load_workflow(struct store_tx *tx, struct api_req *req, struct api_re
 {
     struct lcw_error err = {0};
     int rc = store_entity_get(tx, &store_ent_workflow, id, out, &err);
+    /* Under deletedItems/workflows/{id}/... the history of a deleted workflow is read. */
+    bool want_deleted = strcasestr(req->path, "/deletedItems/") != NULL;
 
-    if (rc == 0 && !json_is_null(json_object_get(*out, "deletedDateTime"))) {
+    if (rc == 0 && json_is_null(json_object_get(*out, "deletedDateTime")) == want_deleted) {
         json_decref(*out);
         *out = NULL;
         rc = LCW_ENOTFOUND;
@@ -39,9 +41,21 @@ static int load_workflow(struct store_tx *tx, struct api_req *req, struct api_re
 }
 
 /* The history item as clients see it: counters for runs, no bookkeeping, $expand. */
+/* Set by the subjectProcessingResults routes: user results in subjectProcessingResult shape. */
+static _Thread_local bool as_subject;
+
 static int history_output(struct store_tx *tx, const struct store_entity *e, json_t *doc,
                           const struct odata_query *q, struct lcw_error *err)
 {
+    if (as_subject && e == &store_ent_user_result) {
+        json_t *subject = json_object_get(doc, "subject");
+
+        json_object_set_new(doc, "subjectType", json_string("user"));
+        if (subject)
+            json_object_set_new(subject, "@odata.type",
+                                json_string("#microsoft.graph.identityGovernance."
+                                            "directoryObjectWorkflowSubject"));
+    }
     if (e == &store_ent_run) {
         int rc = engine_run_add_counters(tx, doc, err);
 
@@ -107,6 +121,18 @@ static void list_history(struct api_req *req, struct api_resp *resp, const struc
         }
         q.orderby[0].desc = true;
         q.n_orderby = 1;
+    }
+    if (api__wants_export(req)) {
+        struct odata_sql check = {0};
+
+        /* Validate the filter now: after the headers are out, errors cannot be sent. */
+        rc = odata_filter_to_sql(q.filter, &e->od, &check, &err);
+        odata_sql_release(&check);
+        if (rc)
+            api_error_from(resp, req, &err);
+        else
+            api__export(req, resp, e, &q, wf_id, where, arg);
+        goto done;
     }
     rc = store_entity_list(&tx, e, &q, wf_id, where, arg ? &p : NULL, arg ? 1 : 0,
                            (long)req->ctx->cfg->page_size, &page, &err);
@@ -277,6 +303,39 @@ void api_task_result_get(struct api_req *req, struct api_resp *resp)
     get_history(req, resp, &store_ent_task_result, 2, "task_id = lower(?)", task,
                 "Task processing result",
                 frag(req, f, sizeof(f), "tasks/taskProcessingResults/$entity"));
+}
+
+void api_subject_results_list(struct api_req *req, struct api_resp *resp)
+{
+    char f[300];
+
+    as_subject = true;
+    list_history(req, resp, &store_ent_user_result, NULL, NULL,
+                 frag(req, f, sizeof(f), "subjectProcessingResults"));
+    as_subject = false;
+}
+
+void api_run_subjects_list(struct api_req *req, struct api_resp *resp)
+{
+    char f[300], run[128];
+
+    api_param(req, 1, run, sizeof(run));
+    as_subject = true;
+    list_history(req, resp, &store_ent_user_result, "run_id = ?", run,
+                 frag(req, f, sizeof(f), "runs/subjectProcessingResults"));
+    as_subject = false;
+}
+
+void api_run_subject_get(struct api_req *req, struct api_resp *resp)
+{
+    char f[300], run[128];
+
+    api_param(req, 1, run, sizeof(run));
+    as_subject = true;
+    get_history(req, resp, &store_ent_user_result, 2, "run_id = ?", run,
+                "Subject processing result",
+                frag(req, f, sizeof(f), "runs/subjectProcessingResults/$entity"));
+    as_subject = false;
 }
 
 /* ------------------------------------------------------------ task reports */

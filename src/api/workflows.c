@@ -690,10 +690,21 @@ out:
 /* Remove a workflow and its versions for good. */
 static int purge_workflow(struct store_tx *tx, const char *id, struct lcw_error *err)
 {
+    /* The workflow goes with its versions, its history and its queue. */
+    static const char *const sql[] = {
+            "DELETE FROM workflow_versions WHERE parent = ?",
+            "DELETE FROM run_links WHERE workflow_id = ?",
+            "DELETE FROM work_items WHERE workflow_id = ?",
+            "DELETE FROM task_results WHERE parent = ?",
+            "DELETE FROM user_results WHERE parent = ?",
+            "DELETE FROM runs WHERE parent = ?",
+            "DELETE FROM trigger_marks WHERE workflow_id = ?",
+    };
     struct store_val p = STORE_V_TEXT(id);
-    int rc = store_exec(tx, "DELETE FROM workflow_versions WHERE parent = ?", &p, 1, NULL, NULL,
-                        NULL, err);
+    int rc = 0;
 
+    for (size_t i = 0; !rc && i < sizeof(sql) / sizeof(sql[0]); i++)
+        rc = store_exec(tx, sql[i], &p, 1, NULL, NULL, NULL, err);
     return rc ? rc : store_entity_delete(tx, &store_ent_workflow, id, err);
 }
 
@@ -1164,6 +1175,11 @@ int api_maintenance(const struct api_ctx *ctx, struct lcw_error *err)
     rc = store_tx_commit(&tx, err);
     if (!rc && json_array_size(ids))
         log_info("workflows_purged", "count=%zu", json_array_size(ids));
+    if (!rc) {
+        int64_t purged;
+
+        rc = api__retention(ctx, now, &purged, err);
+    }
 out:
     json_decref(ids);
     return rc;

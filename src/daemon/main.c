@@ -258,6 +258,7 @@ static int run_daemon(struct api_ctx *ctx, struct lcw_error *err)
     ho.tls_cert = ctx->cfg->tls_cert;
     ho.tls_key = ctx->cfg->tls_key;
     ho.public_url = ctx->cfg->public_url;
+    ho.web_dir = ctx->cfg->web_dir;
     ho.threads = (unsigned)ctx->cfg->http_threads;
     ho.max_body_bytes = (size_t)ctx->cfg->max_body_bytes;
     eo.store = ctx->store;

@@ -70,6 +70,18 @@ static bool pattern_matches(const struct segs *path, const struct segs *pat, str
             if (m->n_params == API_MAX_PARAMS)
                 return false;
             m->params[m->n_params++] = path->s[i];
+        } else if (ps.len > 3 && ps.p[0] == '!' && ps.p[ps.len - 2] == '(' &&
+                   ps.p[ps.len - 1] == ')') {
+            /* A function: "name(args)"; the args are captured as a parameter. */
+            struct strv seg = path->s[i];
+            const char *open = memchr(seg.p, '(', seg.len);
+
+            if (!open || seg.p[seg.len - 1] != ')' || m->n_params == API_MAX_PARAMS ||
+                !action_matches((struct strv){seg.p, (size_t)(open - seg.p)},
+                                (struct strv){ps.p + 1, ps.len - 3}))
+                return false;
+            m->params[m->n_params++] =
+                    (struct strv){open + 1, (size_t)(seg.p + seg.len - 1 - (open + 1))};
         } else if (ps.len > 1 && ps.p[0] == '!') {
             if (!action_matches(path->s[i], (struct strv){ps.p + 1, ps.len - 1}))
                 return false;

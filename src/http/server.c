@@ -12,11 +12,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +39,7 @@ struct http_server {
     atomic_ulong n_requests;
     atomic_ulong n_by_class[6]; /* 1xx..5xx */
     atomic_ulong n_in_flight;
+    char web_dir[PATH_MAX]; /* admin UI files; "" when there are none */
 };
 
 /* Per-request state, from the first handler call to the completion callback. */
@@ -81,6 +85,75 @@ static void add_common_headers(struct MHD_Response *r, const struct api_req *req
 }
 
 /* Queue `resp` (JSON or empty) on the connection. */
+/* A streamed body: chunks from the api layer's producer, sent chunked. */
+struct stream_ctx {
+    struct api_stream stream;
+    struct buf pending;
+    size_t offset; /* bytes of `pending` already sent */
+    bool is_done;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream_ctx *sc = cls;
+    size_t n;
+
+    (void)pos;
+    while (sc->offset == sc->pending.len) {
+        if (sc->is_done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&sc->pending);
+        sc->offset = 0;
+        if (sc->stream.next(sc->stream.state, &sc->pending, &sc->is_done)) {
+            log_warn("export_failed", "bytes_sent=%llu", (unsigned long long)pos);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    n = sc->pending.len - sc->offset;
+    if (n > max)
+        n = max;
+    memcpy(out, sc->pending.data + sc->offset, n);
+    sc->offset += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_ctx *sc = cls;
+
+    if (sc->stream.free)
+        sc->stream.free(sc->stream.state);
+    buf_release(&sc->pending);
+    lcw_free(sc);
+}
+
+static enum MHD_Result send_stream(struct MHD_Connection *c, const struct api_req *req,
+                                   struct api_resp *resp)
+{
+    struct stream_ctx *sc = lcw_calloc(1, sizeof(*sc));
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+
+    if (!sc) {
+        if (resp->stream.free)
+            resp->stream.free(resp->stream.state);
+        return MHD_NO;
+    }
+    sc->stream = resp->stream;
+    buf_init(&sc->pending, 16 * 1024 * 1024);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, sc,
+                                          stream_free);
+    if (!r) {
+        stream_free(sc);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, "Content-Type", resp->stream.content_type);
+    add_common_headers(r, req);
+    ok = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, const struct api_req *req,
                                  struct api_resp *resp, const char *allow)
 {
@@ -88,6 +161,13 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct api_req 
     enum MHD_Result ok;
     char *text = NULL;
 
+    if (resp->stream.next && !resp->body)
+        return send_stream(c, req, resp);
+    if (resp->stream.free) {
+        /* An error replaced the stream: release its state. */
+        resp->stream.free(resp->stream.state);
+        resp->stream.free = NULL;
+    }
     if (resp->body) {
         text = jsonx_dump(resp->body);
         if (!text) {
@@ -197,6 +277,85 @@ static enum MHD_Result send_text(struct MHD_Connection *c, const struct api_req 
     return ok;
 }
 
+static const char *content_type_for(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {{".html", "text/html; charset=utf-8"},
+                 {".js", "text/javascript; charset=utf-8"},
+                 {".mjs", "text/javascript; charset=utf-8"},
+                 {".css", "text/css; charset=utf-8"},
+                 {".json", "application/json"},
+                 {".svg", "image/svg+xml"},
+                 {".png", "image/png"},
+                 {".ico", "image/x-icon"},
+                 {".woff2", "font/woff2"},
+                 {".txt", "text/plain; charset=utf-8"}};
+    const char *dot = strrchr(path, '.');
+
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++) {
+        if (lcw_str_eq_ci(dot, types[i].ext))
+            return types[i].type;
+    }
+    return "application/octet-stream";
+}
+
+/*
+ * The admin UI's files (GET and HEAD, no token: the UI signs in through the
+ * API). "/" serves index.html, and so do browser navigations (Accept:
+ * text/html) to paths without an extension, so that the UI's own routes
+ * survive a reload. Paths with ".." or backslashes are
+ * refused; only regular files under web_dir are served.
+ */
+static enum MHD_Result send_static(struct http_server *s, struct MHD_Connection *c,
+                                   const struct api_req *req, const char *url, int *status)
+{
+    char path[PATH_MAX + 64];
+    const char *rel = url;
+    const char *last = strrchr(url, '/');
+    struct MHD_Response *r;
+    struct stat st;
+    enum MHD_Result ok;
+    int fd;
+
+    if (strstr(url, "..") || strchr(url, '\\'))
+        return MHD_NO;
+    if (strcmp(url, "/") == 0)
+        rel = "/index.html";
+    else if (!strchr(last ? last : url, '.')) {
+        /* A reload of one of the UI's own pages: only for browsers, so that
+         * API clients still get the Graph 404 for an unknown path. */
+        const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+
+        if (!accept || !strstr(accept, "text/html"))
+            return MHD_NO;
+        rel = "/index.html";
+    }
+    (void)snprintf(path, sizeof(path), "%s%s", s->web_dir, rel);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            (void)close(fd);
+        return MHD_NO;
+    }
+    r = MHD_create_response_from_fd((size_t)st.st_size, fd);
+    if (!r) {
+        (void)close(fd);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, "Content-Type", content_type_for(path));
+    (void)MHD_add_response_header(r, "Cache-Control", "no-cache");
+    (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(r, "Content-Security-Policy",
+                                  "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                                  "'unsafe-inline'");
+    (void)MHD_add_response_header(r, "request-id", req->request_id);
+    *status = 200;
+    ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* Run the request once the body is complete. */
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *c, struct req_ctx *rc,
                                 const char *url, const char *method, int *status_out)
@@ -216,6 +375,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *c,
     req.client_request_id = header(c, "client-request-id");
     req.now_ms = lcw_clock_now(s->ctx->clock);
     req.prefer = header(c, "Prefer");
+    req.accept = header(c, "Accept");
     req.body = rc->body.data;
     req.body_len = rc->body.len;
     req.path = url;
@@ -243,6 +403,11 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *c,
         goto send;
     }
     path = strip_version(url, &req.version);
+    if (!path && s->web_dir[0] && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+        ok = send_static(s, c, &req, url, status_out);
+        if (ok == MHD_YES)
+            return ok;
+    }
     if (!path) {
         api_error(&resp, &req, 404, "ResourceNotFound",
                   "Resource not found: '%s' (the API is served under /v1.0/ and /beta/)", url);
@@ -405,6 +570,43 @@ static int read_file(const char *path, char **out, struct lcw_error *err)
     return 0;
 }
 
+/*
+ * Where the admin UI lives: the configured directory, else web/ beside the
+ * source tree the binary was built in (build/lcwd -> ../web), else the
+ * installed copy. "" when none has an index.html.
+ */
+static void find_web_dir(const char *configured, char *out, size_t cap)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 32];
+    const char *candidates[3] = {configured, NULL, "/usr/local/share/lcw/web"};
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    out[0] = '\0';
+    if (n > 0) {
+        char *slash;
+
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            (void)snprintf(cand, sizeof(cand), "%s/../web", exe);
+            candidates[1] = cand;
+        }
+    }
+    for (size_t i = 0; i < 3; i++) {
+        char index[PATH_MAX + 64];
+        struct stat st;
+
+        if (!candidates[i])
+            continue;
+        (void)snprintf(index, sizeof(index), "%s/index.html", candidates[i]);
+        if (stat(index, &st) == 0 && S_ISREG(st.st_mode) && realpath(candidates[i], exe)) {
+            lcw_strlcpy(out, exe, cap);
+            return;
+        }
+    }
+}
+
 /* Parse "HOST:PORT" or "[V6]:PORT" into a socket address. */
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *host_out, size_t cap,
                         struct lcw_error *err)
@@ -477,6 +679,7 @@ int http_start(const struct api_ctx *ctx, const struct http_options *opts, struc
     rc = parse_listen(opts->listen, &ss, host, sizeof(host), err);
     if (rc)
         goto fail;
+    find_web_dir(opts->web_dir, s->web_dir, sizeof(s->web_dir));
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (opts->tls_cert || opts->tls_key) {

@@ -167,6 +167,7 @@ static const struct odata_property task_result_props[] = {
         {"completedDateTime", "completed_at_ms", ODATA_T_DATETIME, CMP, true},
         {"subject/id", "subject_id", ODATA_T_GUID, EQ | IN, true},
         {"task/id", "task_id", ODATA_T_GUID, EQ | IN, true},
+        {"task/taskDefinitionId", "task_definition_id", ODATA_T_GUID, EQ | IN, false},
         {"#lcw.runId", "run_id", ODATA_T_STRING, 0, false},
         {"#lcw.userResultId", "user_result_id", ODATA_T_STRING, 0, false},
 };

@@ -102,9 +102,17 @@ static const char migration_3[] =
         " PRIMARY KEY (kind, source_id, new_run_id));"
         "CREATE INDEX run_links_new ON run_links (new_run_id);";
 
+static const char migration_4[] =
+        /* Insights group task results by task definition. */
+        "ALTER TABLE task_results ADD COLUMN task_definition_id TEXT;"
+        "CREATE INDEX task_results_created ON task_results (created_at_ms);"
+        "CREATE INDEX user_results_scheduled ON user_results (parent, scheduled_at_ms);"
+        "CREATE INDEX runs_scheduled ON runs (scheduled_at_ms);";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1},
         {2, "run history and the work queue", migration_2},
         {3, "reprocess lineage", migration_3},
+        {4, "history indexes for summaries and insights", migration_4},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -74,6 +74,30 @@ export const ROUTES = [
   { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}`, template: `${WF}/userProcessingResults/{userResultId}`, perm: REPORTS },
   { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}/taskProcessingResults`, template: `${WF}/userProcessingResults/{userResultId}/taskProcessingResults`, perm: REPORTS },
   { method: 'GET', path: `${WF}/taskReports`, perm: REPORTS },
+  // history reports (issue 5)
+  { method: 'GET', path: `${WF}/runs/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/runs/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/userProcessingResults/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/userProcessingResults/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/taskReports/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/taskReports/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/subjectProcessingResults/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/runs/{runId}/subjectProcessingResults/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/subjectProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/subjectProcessingResults`, template: `${WF}/runs/{runId}/subjectProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/runs/${MISSING}/subjectProcessingResults/${MISSING}`, template: `${WF}/runs/{runId}/subjectProcessingResults/{subjectResultId}`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/insights/workflowsProcessedSummary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/insights/workflowsProcessedSummary()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/insights/workflowsProcessedByCategory(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/insights/workflowsProcessedByCategory()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/insights/topWorkflowsProcessedSummary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/insights/topWorkflowsProcessedSummary()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/insights/topTasksProcessedSummary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/insights/topTasksProcessedSummary()`, perm: REPORTS },
+  // history of deleted workflows
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/taskReports/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/taskReports/summary()`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/${MISSING}`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/{runId}`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/${MISSING}/userProcessingResults`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/{runId}/userProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/${MISSING}/taskProcessingResults`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/runs/{runId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/${MISSING}`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/{userResultId}`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/${MISSING}/taskProcessingResults`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/userProcessingResults/{userResultId}/taskProcessingResults`, perm: REPORTS },
+  { method: 'GET', path: `${LW}/deletedItems/workflows/{deletedWorkflowId}/taskReports`, template: `${LW}/deletedItems/workflows/{deletedWorkflowId}/taskReports`, perm: REPORTS },
   // reprocess lineage
   { method: 'GET', path: `${WF}/runs/${MISSING}/reprocessedRuns`, template: `${WF}/runs/{runId}/reprocessedRuns`, perm: REPORTS },
   { method: 'DELETE', path: `${WF}/runs/${MISSING}/reprocessedRuns/${MISSING}/$ref`, template: `${WF}/runs/{runId}/reprocessedRuns/{newRunId}/$ref`, perm: WF_WRITE },
@@ -114,6 +138,9 @@ export const ROUTES = [
   { method: 'GET', path: `${LW}/taskDefinitions/{taskDefinitionId}`, perm: R },
   { method: 'GET', path: `${LW}/workflowTemplates`, perm: R },
   { method: 'GET', path: `${LW}/workflowTemplates/{templateId}`, perm: R },
+
+  // lcw extension: who am I (any valid token)
+  { method: 'GET', path: '/v1.0/lcw/whoami', perm: CALLBACK },
 
   // audit
   { method: 'GET', path: '/v1.0/auditLogs/directoryAudits', perm: AUDIT },
