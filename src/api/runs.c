@@ -866,6 +866,18 @@ void api_workflow_clear_quarantine(struct api_req *req, struct api_resp *resp)
     if (!rc)
         rc = store_entity_put(&tx, &store_ent_workflow, wf_id, NULL, wf, &err);
     if (!rc) {
+        /* Approval: the scheduler's next evaluation runs without the thresholds. */
+        char key[160];
+        json_t *state = NULL;
+
+        (void)snprintf(key, sizeof(key), "scheduler:%s", wf_id);
+        if (store_kv_get(&tx, key, &state, &err) != 0)
+            state = json_object();
+        json_object_set_new(state, "quarantineApproved", json_true());
+        rc = store_kv_put(&tx, key, state, &err);
+        json_decref(state);
+    }
+    if (!rc) {
         rc = api__audit(&tx, req, "WorkflowManagement", "Approve workflow execution", "Update",
                         targets, NULL, &err);
         targets = NULL;

@@ -372,6 +372,13 @@ int engine_run_cancel(struct store_tx *tx, const char *workflow_id, const char *
             rc = store_exec(tx, "DELETE FROM work_items WHERE id = ?", &wp, 1, NULL, NULL, NULL,
                             err);
     }
+    /* Users parked on a retry or a callback are woken now, so that their
+     * workers cancel them at once instead of at the wait's deadline. */
+    if (!rc)
+        rc = store_exec(tx,
+                        "UPDATE work_items SET available_at_ms = 0 WHERE run_id = ? AND"
+                        " lease_owner IS NULL",
+                        &p, 1, NULL, NULL, NULL, err);
     if (!rc)
         rc = engine__run_finish_if_done(tx, workflow_id, run_id, now_ms, err);
 out:
@@ -432,15 +439,33 @@ int engine_task_resume(struct store_tx *tx, const char *workflow_id, const char 
                        const char *task_result_id, bool is_success, const char *reasons,
                        int64_t now_ms, struct lcw_error *err)
 {
-    json_t *tr = NULL;
-    struct store_val p[2];
+    json_t *tr = NULL, *run = NULL;
+    struct store_val p[2] = {STORE_V_TEXT(task_result_id), STORE_V_TEXT(workflow_id)};
     const char *parent_ok;
-    int rc = store_entity_get(tx, &store_ent_task_result, task_result_id, &tr, err);
+    int64_t mine = 0;
+    int rc = store_query_int(tx, "SELECT COUNT(*) FROM task_results WHERE pk = ? AND parent = ?", p,
+                             2, &mine, err);
 
+    if (!rc && !mine)
+        rc = LCW_ENOTFOUND;
+    if (!rc)
+        rc = store_entity_get(tx, &store_ent_task_result, task_result_id, &tr, err);
     if (rc == LCW_ENOTFOUND)
-        return lcw_error_set(err, rc, "Task processing result '%s' was not found", task_result_id);
+        return lcw_error_set(err, rc, "Task processing result '%s' was not found in workflow '%s'",
+                             task_result_id, workflow_id);
     if (rc)
         return rc;
+    /* A callback after its run was canceled changes nothing. */
+    if (store_entity_get(tx, &store_ent_run, jsonx_str(tr, K_RUN_ID), &run, err) == 0 &&
+        jsonx_bool(run, K_CANCEL, false)) {
+        json_decref(run);
+        rc = lcw_error_set(err, LCW_ECONFLICT,
+                           "The run of task processing result '%s' was canceled; the callback "
+                           "is not accepted",
+                           task_result_id);
+        goto out;
+    }
+    json_decref(run);
     parent_ok = jsonx_str(json_object_get(tr, "task"), "id");
     if (!parent_ok || !lcw_str_eq_ci(parent_ok, task_id)) {
         rc = lcw_error_set(err, LCW_ENOTFOUND,

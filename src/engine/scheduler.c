@@ -338,6 +338,11 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
 
         if (!qc || json_is_null(qc))
             qc = json_object_get(settings, "quarantineConfiguration");
+        /* An approval (clearQuarantine) lets exactly the next evaluation run. */
+        if (jsonx_bool(state, "quarantineApproved", false)) {
+            qc = NULL;
+            json_object_del(state, "quarantineApproved");
+        }
         if (qc && !json_is_null(qc) &&
             over_threshold(qc, (int64_t)n, ev.n_in_scope, reason, sizeof(reason), &qtype)) {
             char ts[TIMEFMT_LEN];

@@ -180,17 +180,36 @@ static int cancel_user(struct store_tx *tx, struct batch *b, struct item *it, co
                        int64_t now, struct lcw_error *err)
 {
     const json_t *task;
+    const char *cur = jsonx_str(it->ur, K_CURRENT);
     int rc = 0;
 
+    if (cur && (task = next_task(it)) != NULL) {
+        /* The task in progress (waiting for a callback, or between retries)
+         * is canceled in its own row; it must not get a second one. */
+        json_t *tr = NULL;
+
+        rc = store_entity_get(tx, &store_ent_task_result, cur, &tr, err);
+        if (rc == LCW_ENOTFOUND) {
+            rc = 0;
+        } else if (!rc) {
+            const char *st = jsonx_str(tr, "processingStatus");
+
+            if (!engine_is_final_status(st))
+                rc = engine__task_result_put(tx, it->workflow_id, it->ur, task, cur, "canceled",
+                                             reason, NULL, -1, now, NULL, err);
+            else if (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0)
+                json_object_set_new(
+                        it->ur, "totalUnprocessedTasksCount",
+                        json_integer(jsonx_int(it->ur, "totalUnprocessedTasksCount", 1) - 1));
+            json_object_set_new(it->ur, K_NEXT, json_integer(jsonx_int(it->ur, K_NEXT, 0) + 1));
+        }
+        json_decref(tr);
+    }
     while (!rc && (task = next_task(it)) != NULL) {
         rc = engine__task_result_put(tx, it->workflow_id, it->ur, task, NULL, "canceled", reason,
                                      NULL, -1, now, NULL, err);
         json_object_set_new(it->ur, K_NEXT, json_integer(jsonx_int(it->ur, K_NEXT, 0) + 1));
     }
-    /* A task that was waiting or retrying when the cancel came stays as it was. */
-    json_object_set_new(
-            it->ur, K_NEXT,
-            json_integer((json_int_t)json_array_size(json_object_get(it->ur, K_TASKS))));
     if (rc)
         return rc;
     json_object_set_new(it->ur, "processingStatus", json_string("canceled"));

@@ -162,7 +162,8 @@ static json_t *person(const json_t *u, bool with_upn)
 /* The callout payload of spec section 7, as compact JSON (owned). */
 static char *callout_payload(const struct task_call *call, const json_t *manager)
 {
-    const json_t *version = json_object_get(call->workflow, "version");
+    /* call->workflow is the version snapshot that runs: its number is versionNumber. */
+    const json_t *version = json_object_get(call->workflow, "versionNumber");
     json_t *subject = person(call->user, true), *data = NULL, *root = NULL;
     char path[512], created[TIMEFMT_LEN];
     char *text = NULL;
