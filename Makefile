@@ -50,6 +50,13 @@ fmt:
 
 install: build
 	install -D -m 0755 $(BUILD)/lcwd $(DESTDIR)/usr/local/sbin/lcwd
+	install -D -m 0755 $(BUILD)/lcw $(DESTDIR)/usr/local/bin/lcw
+	install -D -m 0644 docs/man/lcw.1 $(DESTDIR)/usr/local/share/man/man1/lcw.1
+	install -D -m 0644 docs/man/lcwd.8 $(DESTDIR)/usr/local/share/man/man8/lcwd.8
+	install -d $(DESTDIR)/usr/local/share/bash-completion/completions
+	$(BUILD)/lcw completion bash > $(DESTDIR)/usr/local/share/bash-completion/completions/lcw
+	install -d $(DESTDIR)/usr/local/share/lcw
+	cp -R web $(DESTDIR)/usr/local/share/lcw/
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

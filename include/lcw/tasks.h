@@ -40,7 +40,8 @@ struct task_env {
 struct task_call {
     const struct task_env *env;
     struct store_tx *tx;    /* open write transaction (local executors); NULL for remote */
-    const json_t *workflow; /* the workflow version that runs: id, displayName, version... */
+    const json_t *workflow; /* the version snapshot that runs: displayName, versionNumber,
+                             * tasks... (no id: use workflow_id) */
     const json_t *task;     /* the task: id, displayName, taskDefinitionId, arguments */
     const json_t *user;     /* the subject user (Graph JSON) as read before this task */
     const char *workflow_id;

@@ -162,8 +162,11 @@ static json_t *person(const json_t *u, bool with_upn)
 /* The callout payload of spec section 7, as compact JSON (owned). */
 static char *callout_payload(const struct task_call *call, const json_t *manager)
 {
-    /* call->workflow is the version snapshot that runs: its number is versionNumber. */
-    const json_t *version = json_object_get(call->workflow, "versionNumber");
+    /* call->workflow is the version snapshot that runs (versionNumber); a
+     * workflow document (version) is accepted too. */
+    const json_t *version = json_object_get(call->workflow, "versionNumber")
+                                    ? json_object_get(call->workflow, "versionNumber")
+                                    : json_object_get(call->workflow, "version");
     json_t *subject = person(call->user, true), *data = NULL, *root = NULL;
     char path[512], created[TIMEFMT_LEN];
     char *text = NULL;
