@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libldap2-dev libsodium-dev libinih-dev libcmocka-dev
-  openssl sqlite3 python3-aiosmtpd postgresql slapd ldap-utils
+  openssl sqlite3 python3-aiosmtpd postgresql slapd ldap-utils chromium
 )
 
 missing=()
