@@ -21,240 +21,12 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
-#define U_ADELE "11111111-1111-4111-8111-111111111111"
-#define U_BOB   "22222222-2222-4222-8222-222222222222"
-#define U_GONE  "33333333-3333-4333-8333-333333333333" /* soft-deleted */
-#define U_CARA  "44444444-4444-4444-8444-444444444444"
-#define U_NONE  "99999999-9999-4999-8999-999999999999" /* never existed */
-#define G_SALES "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-#define G_ALL   "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
-#define G_TEAM  "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
-#define G_NONE  "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
-#define SKU_E3  "6fd2c87f-b296-42f0-b197-1e91e994b900"
-#define SKU_EMS "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
-#define SKU_PBI "f8a1db68-be16-40ed-86d5-cb42ce701560"
-
-#define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
-
-static int64_t clock_ms = NOW_MS;
-
-static int64_t fake_now(void *ctx)
-{
-    return *(int64_t *)ctx;
-}
-
-static const struct lcw_clock fake_clock = {fake_now, &clock_ms};
-
-struct fixture {
-    char dir[64];
-    char url[128];
-    struct store *store;
-    struct dir *d;
-};
-
-/* ------------------------------------------------------------- seeding */
-
-/* A user document with every property, as api__user_build writes it. */
-static json_t *user_doc(const char *id, const char *upn, const char *name)
-{
-    static const char *const props[] = {"id",
-                                        "displayName",
-                                        "givenName",
-                                        "surname",
-                                        "userPrincipalName",
-                                        "mail",
-                                        "mailNickname",
-                                        "otherMails",
-                                        "accountEnabled",
-                                        "userType",
-                                        "department",
-                                        "jobTitle",
-                                        "companyName",
-                                        "employeeId",
-                                        "employeeType",
-                                        "employeeHireDate",
-                                        "employeeLeaveDateTime",
-                                        "employeeOrgData",
-                                        "officeLocation",
-                                        "streetAddress",
-                                        "city",
-                                        "state",
-                                        "postalCode",
-                                        "country",
-                                        "usageLocation",
-                                        "preferredLanguage",
-                                        "businessPhones",
-                                        "mobilePhone",
-                                        "faxNumber",
-                                        "onPremisesExtensionAttributes",
-                                        "assignedLicenses",
-                                        "createdDateTime",
-                                        "signInSessionsValidFromDateTime",
-                                        "deletedDateTime",
-                                        NULL};
-    json_t *doc = json_object(), *ext = json_object();
-    char nick[64];
-    char key[32];
-
-    for (int i = 1; i <= 15; i++) {
-        (void)snprintf(key, sizeof(key), "extensionAttribute%d", i);
-        json_object_set_new(ext, key, json_null());
-    }
-    for (size_t i = 0; props[i]; i++) {
-        const char *p = props[i];
-        json_t *v;
-
-        if (!strcmp(p, "otherMails") || !strcmp(p, "businessPhones") ||
-            !strcmp(p, "assignedLicenses"))
-            v = json_array();
-        else if (!strcmp(p, "accountEnabled"))
-            v = json_true();
-        else if (!strcmp(p, "onPremisesExtensionAttributes"))
-            v = json_incref(ext);
-        else
-            v = json_null();
-        json_object_set_new(doc, p, v);
-    }
-    json_decref(ext);
-    lcw_strlcpy(nick, upn, (size_t)(strchr(upn, '@') - upn) + 1);
-    json_object_set_new(doc, "id", json_string(id));
-    json_object_set_new(doc, "displayName", json_string(name));
-    json_object_set_new(doc, "userPrincipalName", json_string(upn));
-    json_object_set_new(doc, "mailNickname", json_string(nick));
-    json_object_set_new(doc, "userType", json_string("Member"));
-    json_object_set_new(doc, "createdDateTime", json_string("2025-01-01T00:00:00Z"));
-    json_object_set_new(doc, "signInSessionsValidFromDateTime",
-                        json_string("2025-01-01T00:00:00Z"));
-    return doc;
-}
-
-static json_t *group_doc(const char *id, const char *name, bool is_team)
-{
-    return json_pack("{s:s, s:s, s:n, s:n, s:n, s:b, s:b, s:[], s:o, s:n, s:s, s:n}", "id", id,
-                     "displayName", name, "description", "mailNickname", "mail", "mailEnabled", 0,
-                     "securityEnabled", 1, "groupTypes", "resourceProvisioningOptions",
-                     is_team ? json_pack("[s]", "Team") : json_array(), "visibility",
-                     "createdDateTime", "2025-01-01T00:00:00Z", "deletedDateTime");
-}
-
-static json_t *sku(const char *id, const char *part, int units)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i}, s:[]}", "id", id, "skuId",
-                     id, "skuPartNumber", part, "capabilityStatus", "Enabled", "appliesTo", "User",
-                     "prepaidUnits", "enabled", units, "suspended", 0, "warning", 0, "lockedOut", 0,
-                     "servicePlans");
-}
-
-static void put_user(struct store_tx *tx, json_t *doc)
-{
-    struct lcw_error err = {0};
-
-    assert_int_equal(store_entity_put(tx, &store_ent_user, jsonx_str(doc, "id"), NULL, doc, &err),
-                     0);
-    json_decref(doc);
-}
-
-static void member(struct store_tx *tx, const char *g, const char *u)
-{
-    struct lcw_error err = {0};
-    bool added = false;
-
-    assert_int_equal(store_member_add(tx, g, u, NOW_MS - 1000, &added, &err), 0);
-    assert_true(added);
-}
-
-/*
- * Adele (E3, enabled), Bob (manager Adele; Sales, All employees, Team
- * Phoenix; E3 and EMS), Cara (disabled, no groups), a soft-deleted user who
- * still has a stale membership row, three groups and three SKUs (EMS has
- * one unit, held by Bob; Power BI none).
- */
-static void seed(struct store *s)
-{
-    struct lcw_error err = {0};
-    struct store_tx tx;
-    json_t *doc, *skus;
-
-    assert_int_equal(store_tx_begin(s, &tx, STORE_TX_WRITE, &err), 0);
-    doc = user_doc(U_ADELE, "adele@contoso.example", "Adele Vance");
-    json_object_set_new(doc, "assignedLicenses",
-                        json_pack("[{s:s, s:[]}]", "skuId", SKU_E3, "disabledPlans"));
-    put_user(&tx, doc);
-    doc = user_doc(U_BOB, "bob@contoso.example", "Bob Kelly");
-    json_object_set_new(doc, "#lcw.managerId", json_string(U_ADELE));
-    json_object_set_new(doc, "department", json_string("Sales"));
-    json_object_set_new(doc, "assignedLicenses",
-                        json_pack("[{s:s, s:[]}, {s:s, s:[]}]", "skuId", SKU_E3, "disabledPlans",
-                                  "skuId", SKU_EMS, "disabledPlans"));
-    put_user(&tx, doc);
-    doc = user_doc(U_CARA, "cara@contoso.example", "Cara Coleman");
-    json_object_set_new(doc, "accountEnabled", json_false());
-    json_object_set_new(doc, "#lcw.managerId", json_string(U_GONE));
-    put_user(&tx, doc);
-    doc = user_doc(U_GONE, "gone@contoso.example", "Gone User");
-    json_object_set_new(doc, "deletedDateTime", json_string("2025-12-01T00:00:00Z"));
-    put_user(&tx, doc);
-    doc = group_doc(G_SALES, "Sales", false);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_SALES, NULL, doc, &err), 0);
-    json_decref(doc);
-    doc = group_doc(G_ALL, "All employees", false);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_ALL, NULL, doc, &err), 0);
-    json_decref(doc);
-    doc = group_doc(G_TEAM, "Team Phoenix", true);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_TEAM, NULL, doc, &err), 0);
-    json_decref(doc);
-    member(&tx, G_SALES, U_BOB);
-    member(&tx, G_ALL, U_BOB);
-    member(&tx, G_TEAM, U_BOB);
-    member(&tx, G_ALL, U_ADELE);
-    member(&tx, G_ALL, U_GONE);
-    skus = json_pack("[o, o, o]", sku(SKU_E3, "ENTERPRISEPACK", 50), sku(SKU_EMS, "EMS", 1),
-                     sku(SKU_PBI, "POWER_BI_PRO", 0));
-    assert_int_equal(store_kv_put(&tx, "subscribedSkus", skus, &err), 0);
-    json_decref(skus);
-    assert_int_equal(store_tx_commit(&tx, &err), 0);
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct lcw_error err = {0};
-
-    lcw_alloc_install_jansson();
-    assert_int_equal(lcw_crypto_init(), 0);
-    clock_ms = NOW_MS;
-    lcw_strlcpy(f->dir, "/tmp/lcw-dir-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
-    assert_int_equal(dir_open_embedded(f->store, &fake_clock, &f->d, &err), 0);
-    seed(f->store);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char path[128];
-
-    dir_close(f->d);
-    store_close(f->store);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-wal", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-shm", f->dir);
-    (void)unlink(path);
-    (void)rmdir(f->dir);
-    free(f);
-    return 0;
-}
+#include "dir_fixture.h"
 
 /* ------------------------------------------------------------- helpers */
 
 /* The stored document of a user (with "#lcw.*"), or NULL. */
-static json_t *stored(struct fixture *f, const char *id)
+static json_t *stored(struct dir_fixture *f, const char *id)
 {
     struct lcw_error err = {0};
     struct store_tx tx;
@@ -266,7 +38,7 @@ static json_t *stored(struct fixture *f, const char *id)
     return doc;
 }
 
-static int64_t query_int(struct fixture *f, const char *sql, const char *param)
+static int64_t query_int(struct dir_fixture *f, const char *sql, const char *param)
 {
     struct lcw_error err = {0};
     struct store_val p = STORE_V_TEXT(param);
@@ -279,7 +51,7 @@ static int64_t query_int(struct fixture *f, const char *sql, const char *param)
     return n;
 }
 
-static int64_t n_changes(struct fixture *f)
+static int64_t n_changes(struct dir_fixture *f)
 {
     return query_int(f, "SELECT COUNT(*) FROM directory_changes", NULL);
 }
@@ -309,7 +81,7 @@ static int cmp_line(const void *a, const void *b)
  * Every change recorded so far, lines sorted: the records of one call share
  * a millisecond, and their order within it is not meaningful (directory.md).
  */
-static void changes(struct fixture *f, struct lines *l)
+static void changes(struct dir_fixture *f, struct lines *l)
 {
     struct lcw_error err = {0};
     struct lines raw;
@@ -356,7 +128,7 @@ static void assert_json(const json_t *got, const char *want_text)
 
 static void test_dir__user_get__live_users_only_without_bookkeeping(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     json_t *u = NULL;
 
@@ -379,7 +151,7 @@ static void test_dir__user_get__live_users_only_without_bookkeeping(void **state
 
 static void test_dir__user_manager__found_none_and_deleted(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     json_t *m = NULL;
 
@@ -410,7 +182,7 @@ static int collect_user(void *ctx, const json_t *user)
 
 static void test_dir__users_each__live_users_in_id_order_and_stops(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     struct collect c = {json_array(), 0};
 
@@ -425,7 +197,7 @@ static void test_dir__users_each__live_users_in_id_order_and_stops(void **state)
 
 static void test_dir__groups__of_user_members_and_get(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     json_t *v = NULL;
 
@@ -457,7 +229,7 @@ static void test_dir__groups__of_user_members_and_get(void **state)
 
 static void test_dir__set_enabled__changes_records_and_keeps_the_doc(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     json_t *before = stored(f, U_BOB), *after;
     bool changed = true;
@@ -488,7 +260,7 @@ static void test_dir__set_enabled__changes_records_and_keeps_the_doc(void **stat
 
 static void test_dir__caller_tx__is_used_and_rolls_back(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     struct store_tx tx;
     bool changed = false;
@@ -510,7 +282,7 @@ static void test_dir__caller_tx__is_used_and_rolls_back(void **state)
 
 static void test_dir__revoke_sessions__sets_the_time(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     struct lines l;
     json_t *doc;
@@ -532,7 +304,7 @@ static void test_dir__revoke_sessions__sets_the_time(void **state)
 
 static void test_dir__delete__soft_delete_with_records(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     bool changed = false;
     json_t *doc, *v = NULL;
@@ -570,7 +342,7 @@ static void test_dir__delete__soft_delete_with_records(void **state)
 
 static void test_dir__member_add_remove__records_and_no_ops(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     bool changed = false;
     struct lines l;
@@ -603,7 +375,7 @@ static void test_dir__member_add_remove__records_and_no_ops(void **state)
 
 static void test_dir__licenses_assign__names_capacity_and_records(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     const char *e3[] = {"enterprisepack"};
     const char *both[] = {"POWER_BI_PRO", SKU_E3};
@@ -642,7 +414,7 @@ static void test_dir__licenses_assign__names_capacity_and_records(void **state)
 
 static void test_dir__licenses_remove__selected_and_all(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     const char *ems[] = {"EMS"};
     const char *pbi[] = {SKU_PBI};
@@ -744,7 +516,7 @@ static const struct update_case update_cases[] = {
 
 static void test_dir__user_update__table(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
 
     for (size_t i = 0; i < sizeof(update_cases) / sizeof(update_cases[0]); i++) {
         const struct update_case *c = &update_cases[i];
@@ -784,7 +556,7 @@ static void test_dir__user_update__table(void **state)
 
 static void test_dir__user_update__records_old_and_new_json(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     json_t *attrs = json_pack("{s:s, s:{s:s}}", "department", "Marketing", "employeeOrgData",
                               "costCenter", "C9");
@@ -804,16 +576,16 @@ static void test_dir__user_update__records_old_and_new_json(void **state)
 
 static void test_dir__changes_each__window_and_order(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     bool changed = false;
     struct lines l = {{0}};
 
-    clock_ms = NOW_MS + 10;
+    dfx_clock_ms = NOW_MS + 10;
     assert_int_equal(dir_member_add(f->d, NULL, G_SALES, U_CARA, &changed, &err), 0);
-    clock_ms = NOW_MS + 20;
+    dfx_clock_ms = NOW_MS + 20;
     assert_int_equal(dir_user_set_enabled(f->d, NULL, U_CARA, true, &changed, &err), 0);
-    clock_ms = NOW_MS + 30;
+    dfx_clock_ms = NOW_MS + 30;
     assert_int_equal(dir_member_remove(f->d, NULL, G_SALES, U_CARA, &changed, &err), 0);
     assert_int_equal(dir_changes_each(f->d, NULL, NOW_MS + 10, NOW_MS + 30, change_line, &l, &err),
                      0);
@@ -829,32 +601,33 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_dir__user_get__live_users_only_without_bookkeeping,
-                                            setup, teardown),
-            cmocka_unit_test_setup_teardown(test_dir__user_manager__found_none_and_deleted, setup,
-                                            teardown),
+                                            dfx_setup, dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__user_manager__found_none_and_deleted,
+                                            dfx_setup, dfx_teardown),
             cmocka_unit_test_setup_teardown(test_dir__users_each__live_users_in_id_order_and_stops,
-                                            setup, teardown),
-            cmocka_unit_test_setup_teardown(test_dir__groups__of_user_members_and_get, setup,
-                                            teardown),
+                                            dfx_setup, dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__groups__of_user_members_and_get, dfx_setup,
+                                            dfx_teardown),
             cmocka_unit_test_setup_teardown(
-                    test_dir__set_enabled__changes_records_and_keeps_the_doc, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_dir__caller_tx__is_used_and_rolls_back, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_dir__revoke_sessions__sets_the_time, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_dir__delete__soft_delete_with_records, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_dir__member_add_remove__records_and_no_ops, setup,
-                                            teardown),
+                    test_dir__set_enabled__changes_records_and_keeps_the_doc, dfx_setup,
+                    dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__caller_tx__is_used_and_rolls_back, dfx_setup,
+                                            dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__revoke_sessions__sets_the_time, dfx_setup,
+                                            dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__delete__soft_delete_with_records, dfx_setup,
+                                            dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__member_add_remove__records_and_no_ops,
+                                            dfx_setup, dfx_teardown),
             cmocka_unit_test_setup_teardown(test_dir__licenses_assign__names_capacity_and_records,
-                                            setup, teardown),
-            cmocka_unit_test_setup_teardown(test_dir__licenses_remove__selected_and_all, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_dir__user_update__table, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_dir__user_update__records_old_and_new_json, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_dir__changes_each__window_and_order, setup,
-                                            teardown),
+                                            dfx_setup, dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__licenses_remove__selected_and_all, dfx_setup,
+                                            dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__user_update__table, dfx_setup, dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__user_update__records_old_and_new_json,
+                                            dfx_setup, dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_dir__changes_each__window_and_order, dfx_setup,
+                                            dfx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

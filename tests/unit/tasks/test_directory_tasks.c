@@ -23,237 +23,9 @@
 #include "lcw/store.h"
 #include "lcw/tasks.h"
 
-#define U_ADELE "11111111-1111-4111-8111-111111111111"
-#define U_BOB   "22222222-2222-4222-8222-222222222222"
-#define U_GONE  "33333333-3333-4333-8333-333333333333" /* soft-deleted */
-#define U_CARA  "44444444-4444-4444-8444-444444444444"
-#define U_NONE  "99999999-9999-4999-8999-999999999999" /* never existed */
-#define G_SALES "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-#define G_ALL   "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
-#define G_TEAM  "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
-#define G_NONE  "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
-#define SKU_E3  "6fd2c87f-b296-42f0-b197-1e91e994b900"
-#define SKU_EMS "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
-#define SKU_PBI "f8a1db68-be16-40ed-86d5-cb42ce701560"
+#include "dir_fixture.h"
 
-#define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
-
-static int64_t clock_ms = NOW_MS;
-
-static int64_t fake_now(void *ctx)
-{
-    return *(int64_t *)ctx;
-}
-
-static const struct lcw_clock fake_clock = {fake_now, &clock_ms};
-
-struct fixture {
-    char dir[64];
-    char url[128];
-    struct store *store;
-    struct dir *d;
-};
-
-/* ------------------------------------------------------------- seeding */
-
-/* A user document with every property, as api__user_build writes it. */
-static json_t *user_doc(const char *id, const char *upn, const char *name)
-{
-    static const char *const props[] = {"id",
-                                        "displayName",
-                                        "givenName",
-                                        "surname",
-                                        "userPrincipalName",
-                                        "mail",
-                                        "mailNickname",
-                                        "otherMails",
-                                        "accountEnabled",
-                                        "userType",
-                                        "department",
-                                        "jobTitle",
-                                        "companyName",
-                                        "employeeId",
-                                        "employeeType",
-                                        "employeeHireDate",
-                                        "employeeLeaveDateTime",
-                                        "employeeOrgData",
-                                        "officeLocation",
-                                        "streetAddress",
-                                        "city",
-                                        "state",
-                                        "postalCode",
-                                        "country",
-                                        "usageLocation",
-                                        "preferredLanguage",
-                                        "businessPhones",
-                                        "mobilePhone",
-                                        "faxNumber",
-                                        "onPremisesExtensionAttributes",
-                                        "assignedLicenses",
-                                        "createdDateTime",
-                                        "signInSessionsValidFromDateTime",
-                                        "deletedDateTime",
-                                        NULL};
-    json_t *doc = json_object(), *ext = json_object();
-    char nick[64];
-    char key[32];
-
-    for (int i = 1; i <= 15; i++) {
-        (void)snprintf(key, sizeof(key), "extensionAttribute%d", i);
-        json_object_set_new(ext, key, json_null());
-    }
-    for (size_t i = 0; props[i]; i++) {
-        const char *p = props[i];
-        json_t *v;
-
-        if (!strcmp(p, "otherMails") || !strcmp(p, "businessPhones") ||
-            !strcmp(p, "assignedLicenses"))
-            v = json_array();
-        else if (!strcmp(p, "accountEnabled"))
-            v = json_true();
-        else if (!strcmp(p, "onPremisesExtensionAttributes"))
-            v = json_incref(ext);
-        else
-            v = json_null();
-        json_object_set_new(doc, p, v);
-    }
-    json_decref(ext);
-    lcw_strlcpy(nick, upn, (size_t)(strchr(upn, '@') - upn) + 1);
-    json_object_set_new(doc, "id", json_string(id));
-    json_object_set_new(doc, "displayName", json_string(name));
-    json_object_set_new(doc, "userPrincipalName", json_string(upn));
-    json_object_set_new(doc, "mailNickname", json_string(nick));
-    json_object_set_new(doc, "userType", json_string("Member"));
-    json_object_set_new(doc, "createdDateTime", json_string("2025-01-01T00:00:00Z"));
-    json_object_set_new(doc, "signInSessionsValidFromDateTime",
-                        json_string("2025-01-01T00:00:00Z"));
-    return doc;
-}
-
-static json_t *group_doc(const char *id, const char *name, bool is_team)
-{
-    return json_pack("{s:s, s:s, s:n, s:n, s:n, s:b, s:b, s:[], s:o, s:n, s:s, s:n}", "id", id,
-                     "displayName", name, "description", "mailNickname", "mail", "mailEnabled", 0,
-                     "securityEnabled", 1, "groupTypes", "resourceProvisioningOptions",
-                     is_team ? json_pack("[s]", "Team") : json_array(), "visibility",
-                     "createdDateTime", "2025-01-01T00:00:00Z", "deletedDateTime");
-}
-
-static json_t *sku(const char *id, const char *part, int units)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i}, s:[]}", "id", id, "skuId",
-                     id, "skuPartNumber", part, "capabilityStatus", "Enabled", "appliesTo", "User",
-                     "prepaidUnits", "enabled", units, "suspended", 0, "warning", 0, "lockedOut", 0,
-                     "servicePlans");
-}
-
-static void put_user(struct store_tx *tx, json_t *doc)
-{
-    struct lcw_error err = {0};
-
-    assert_int_equal(store_entity_put(tx, &store_ent_user, jsonx_str(doc, "id"), NULL, doc, &err),
-                     0);
-    json_decref(doc);
-}
-
-static void member(struct store_tx *tx, const char *g, const char *u)
-{
-    struct lcw_error err = {0};
-    bool added = false;
-
-    assert_int_equal(store_member_add(tx, g, u, NOW_MS - 1000, &added, &err), 0);
-    assert_true(added);
-}
-
-/*
- * Adele (E3, enabled), Bob (manager Adele; Sales, All employees, Team
- * Phoenix; E3 and EMS), Cara (disabled, no groups), a soft-deleted user who
- * still has a stale membership row, three groups and three SKUs (EMS has
- * one unit, held by Bob; Power BI none).
- */
-static void seed(struct store *s)
-{
-    struct lcw_error err = {0};
-    struct store_tx tx;
-    json_t *doc, *skus;
-
-    assert_int_equal(store_tx_begin(s, &tx, STORE_TX_WRITE, &err), 0);
-    doc = user_doc(U_ADELE, "adele@contoso.example", "Adele Vance");
-    json_object_set_new(doc, "assignedLicenses",
-                        json_pack("[{s:s, s:[]}]", "skuId", SKU_E3, "disabledPlans"));
-    put_user(&tx, doc);
-    doc = user_doc(U_BOB, "bob@contoso.example", "Bob Kelly");
-    json_object_set_new(doc, "#lcw.managerId", json_string(U_ADELE));
-    json_object_set_new(doc, "department", json_string("Sales"));
-    json_object_set_new(doc, "assignedLicenses",
-                        json_pack("[{s:s, s:[]}, {s:s, s:[]}]", "skuId", SKU_E3, "disabledPlans",
-                                  "skuId", SKU_EMS, "disabledPlans"));
-    put_user(&tx, doc);
-    doc = user_doc(U_CARA, "cara@contoso.example", "Cara Coleman");
-    json_object_set_new(doc, "accountEnabled", json_false());
-    json_object_set_new(doc, "#lcw.managerId", json_string(U_GONE));
-    put_user(&tx, doc);
-    doc = user_doc(U_GONE, "gone@contoso.example", "Gone User");
-    json_object_set_new(doc, "deletedDateTime", json_string("2025-12-01T00:00:00Z"));
-    put_user(&tx, doc);
-    doc = group_doc(G_SALES, "Sales", false);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_SALES, NULL, doc, &err), 0);
-    json_decref(doc);
-    doc = group_doc(G_ALL, "All employees", false);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_ALL, NULL, doc, &err), 0);
-    json_decref(doc);
-    doc = group_doc(G_TEAM, "Team Phoenix", true);
-    assert_int_equal(store_entity_put(&tx, &store_ent_group, G_TEAM, NULL, doc, &err), 0);
-    json_decref(doc);
-    member(&tx, G_SALES, U_BOB);
-    member(&tx, G_ALL, U_BOB);
-    member(&tx, G_TEAM, U_BOB);
-    member(&tx, G_ALL, U_ADELE);
-    member(&tx, G_ALL, U_GONE);
-    skus = json_pack("[o, o, o]", sku(SKU_E3, "ENTERPRISEPACK", 50), sku(SKU_EMS, "EMS", 1),
-                     sku(SKU_PBI, "POWER_BI_PRO", 0));
-    assert_int_equal(store_kv_put(&tx, "subscribedSkus", skus, &err), 0);
-    json_decref(skus);
-    assert_int_equal(store_tx_commit(&tx, &err), 0);
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct lcw_error err = {0};
-
-    lcw_alloc_install_jansson();
-    assert_int_equal(lcw_crypto_init(), 0);
-    clock_ms = NOW_MS;
-    lcw_strlcpy(f->dir, "/tmp/lcw-tasks-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
-    assert_int_equal(dir_open_embedded(f->store, &fake_clock, &f->d, &err), 0);
-    seed(f->store);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char path[128];
-
-    dir_close(f->d);
-    store_close(f->store);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-wal", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-shm", f->dir);
-    (void)unlink(path);
-    (void)rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static int64_t query_int(struct fixture *f, const char *sql)
+static int64_t query_int(struct dir_fixture *f, const char *sql)
 {
     struct lcw_error err = {0};
     struct store_tx tx;
@@ -280,7 +52,7 @@ static int concat_row(void *ctx, const struct store_val *cols, size_t n)
     return buf_puts(b, cols[0].s);
 }
 
-static void snap(struct fixture *f, struct snapshot *s)
+static void snap(struct dir_fixture *f, struct snapshot *s)
 {
     struct lcw_error err = {0};
     struct store_tx tx;
@@ -298,11 +70,11 @@ static void snap(struct fixture *f, struct snapshot *s)
 }
 
 /* Run one task for `user_id` in a write transaction, as the engine does, and commit. */
-static int run_task(struct fixture *f, const char *def_id, const char *args_json,
+static int run_task(struct dir_fixture *f, const char *def_id, const char *args_json,
                     const char *user_id, struct task_report *r, struct lcw_error *err)
 {
     const struct task_executor *x = tasks_find(def_id);
-    struct task_env env = {f->d, f->store, &fake_clock, NULL};
+    struct task_env env = {f->d, f->store, &dfx_fake_clock, NULL};
     json_t *task = json_pack("{s:s, s:s, s:s, s:o}", "id", "task-1", "displayName", "t",
                              "taskDefinitionId", def_id, "arguments",
                              args_json ? json_loads(args_json, 0, NULL) : json_array());
@@ -318,7 +90,7 @@ static int run_task(struct fixture *f, const char *def_id, const char *args_json
     call.tx = &tx;
     call.task = task;
     call.user = user;
-    call.now_ms = clock_ms;
+    call.now_ms = dfx_clock_ms;
     call.attempt = 1;
     memset(r, 0, sizeof(*r));
     assert_int_equal(store_tx_begin(f->store, &tx, STORE_TX_WRITE, err), 0);
@@ -392,7 +164,8 @@ static const struct step steps[] = {
         {ADD_G, U_NONE, ARG("groupID", G_SALES), TASK_FAILED, "no longer exists", true},
         /* Partial: the good group is processed, the task fails naming the bad one. */
         {ADD_G, U_ADELE, ARG("groupID", G_NONE "," G_SALES "," G_ALL), TASK_FAILED,
-         "=group '" G_NONE "' does not exist. Added to 1 group: Sales. User was already a member "
+         "=group '" G_NONE
+         "' does not exist. Added to 1 group: Sales. User was already a member "
          "of group 'All employees' (" G_ALL ")",
          false},
         {REM_G, U_CARA, ARG("groupID", G_SALES), TASK_COMPLETED, "=Removed from 1 group: Sales",
@@ -483,7 +256,7 @@ static const struct step steps[] = {
 
 static void test_tasks__local_executors__scenario(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
 
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         const struct step *s = &steps[i];
@@ -518,7 +291,7 @@ static void test_tasks__local_executors__scenario(void **state)
 
 static void test_tasks__outcomes__land_in_the_directory(void **state)
 {
-    struct fixture *f = *state;
+    struct dir_fixture *f = *state;
     struct lcw_error err = {0};
     struct task_report r;
     json_t *u = NULL, *groups = NULL;
@@ -591,9 +364,10 @@ static void test_tasks__can_run__only_access_packages_refuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_tasks__local_executors__scenario, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_tasks__outcomes__land_in_the_directory, setup,
-                                            teardown),
+            cmocka_unit_test_setup_teardown(test_tasks__local_executors__scenario, dfx_setup,
+                                            dfx_teardown),
+            cmocka_unit_test_setup_teardown(test_tasks__outcomes__land_in_the_directory, dfx_setup,
+                                            dfx_teardown),
             cmocka_unit_test(test_tasks__registry__find_and_arguments),
             cmocka_unit_test(test_tasks__can_run__only_access_packages_refuse),
     };
