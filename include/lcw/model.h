@@ -3,7 +3,7 @@
  * model: the pure core of lcw's Lifecycle Workflows objects. It holds the
  * built-in catalogues (task definitions, workflow templates), the Graph enums
  * and every validation and normalisation rule for request bodies (workflows,
- * tasks, settings, custom task extensions).
+ * tasks, settings, custom task extensions, directory user properties).
  *
  * Everything here is pure: no I/O, no clock, no store, no threads, no global
  * mutable state, so every function may be called from any thread. Request
@@ -299,5 +299,104 @@ json_t *model_extension_redact(const json_t *doc);
  * *out_ms, or LCW_EINVAL (also on overflow or an empty duration like "P" or "PT").
  */
 int model_iso8601_duration_parse(const char *s, int64_t *out_ms);
+
+/* -------------------------------------------------------- user properties */
+
+/*
+ * The properties of a directory user (microsoft.graph.user as lcw stores
+ * it) and their value rules: the one table both the api's /users handlers
+ * and the embedded directory's dir_user_update (the "Update user
+ * attributes" task) use. Order is the order a stored user lists them in;
+ * lengths are Graph's limits.
+ */
+enum model_user_kind {
+    MODEL_USER_STRING,   /* string or null; "" is stored as null */
+    MODEL_USER_BOOL,     /* true or false, never null */
+    MODEL_USER_DATE,     /* RFC 3339 string or null, stored normalised to UTC */
+    MODEL_USER_STRINGS,  /* array of non-empty strings; null means [] */
+    MODEL_USER_COMPLEX,  /* object of nullable strings, merged member by member */
+    MODEL_USER_READONLY, /* read-only: refused in a body */
+    MODEL_USER_NAV,      /* a relationship with its own route: refused in a body */
+    MODEL_USER_IGNORED,  /* the api accepts and drops it (Graph compatibility) */
+};
+
+/* One user property. All fields are static. */
+struct model_user_prop {
+    const char *name;           /* canonical spelling; compare case-insensitively */
+    enum model_user_kind kind;  /* what a value is */
+    unsigned max_len;           /* characters of a string, of each item or of each member */
+    unsigned max_items;         /* MODEL_USER_STRINGS */
+    bool is_required;           /* never null or empty */
+    bool is_null_when_empty;    /* MODEL_USER_COMPLEX: reads null when every member is */
+    const char *const *members; /* MODEL_USER_COMPLEX: canonical names, NULL-terminated */
+    /*
+     * NULL when the attributes task may set the property; otherwise why it
+     * may not, as a clause for its error message ("use the license tasks").
+     * Set on every kind the task cannot write (BOOL, READONLY, NAV).
+     */
+    const char *task_owner;
+};
+
+/* Number of user properties (36). */
+size_t model_user_prop_count(void);
+
+/* The i-th user property in stored order, or NULL past the end. Static. */
+const struct model_user_prop *model_user_prop_at(size_t i);
+
+/*
+ * Look a property up by the `len` bytes at `name` (no NUL needed), ASCII
+ * case-insensitively. NULL if there is none. Static.
+ */
+const struct model_user_prop *model_user_prop_find(const char *name, size_t len);
+
+/* True for the kinds that hold data (STRING, BOOL, DATE, STRINGS, COMPLEX). */
+bool model_user_prop_is_data(const struct model_user_prop *p);
+
+/* Equal user values, where a missing value (NULL) equals JSON null. */
+bool model_user_value_same(const json_t *a, const json_t *b);
+
+/*
+ * How model_user_value_norm reads a value. 0 is the api's PATCH /users;
+ * MODEL_USER_NORM_TASK is dir_user_update, whose values come from task
+ * arguments (strings) and whose errors name complex members.
+ */
+enum model_user_norm_flags {
+    /* A string with an embedded NUL is refused ("expected a string"), not cut at the NUL. */
+    MODEL_USER_NORM_REFUSE_NUL = 1u << 0,
+    /* "" for a date means null (without it, "" is not a date). */
+    MODEL_USER_NORM_EMPTY_DATE_NULL = 1u << 1,
+    /* A string for a collection is a one-item list ("" the empty list). */
+    MODEL_USER_NORM_STRING_AS_LIST = 1u << 2,
+    /*
+     * A bad member of a complex value fails at target "prop/member" with
+     * what is wrong with it. Without it any member that cannot be stored
+     * (even for want of memory, as PATCH /users always reported it) gives
+     * LCW_EINVAL "expected a string of at most N characters, or null", and
+     * every member error targets "prop".
+     */
+    MODEL_USER_NORM_MEMBER_ERRORS = 1u << 3,
+    MODEL_USER_NORM_TASK = MODEL_USER_NORM_REFUSE_NUL | MODEL_USER_NORM_EMPTY_DATE_NULL |
+                           MODEL_USER_NORM_STRING_AS_LIST | MODEL_USER_NORM_MEMBER_ERRORS,
+};
+
+/*
+ * Validate request value `v` (NULL counts as JSON null) for property `p` and
+ * build its normalised stored value in *out (new reference; NULL on
+ * failure). `cur` is the stored value (may be NULL): an object for a
+ * complex property is merged into it member by member, member names matched
+ * case-insensitively; null clears every member. `flags` are enum
+ * model_user_norm_flags. Strings: "" is null; required properties refuse
+ * both; lengths count UTF-8 characters; userPrincipalName and mail must be
+ * alias@domain; userType is Member or Guest (any case, stored canonical);
+ * usageLocation is two letters, stored upper case. Dates go through
+ * timefmt_parse/timefmt_format.
+ *
+ * Returns 0, LCW_EINVAL (err->target is the property, or "prop/member"
+ * with MODEL_USER_NORM_MEMBER_ERRORS; err->msg is Graph-style, e.g.
+ * "Invalid value for property 'mail': longer than 256 characters"),
+ * LCW_ENOMEM, or LCW_EINTERNAL for a kind that holds no data.
+ */
+int model_user_value_norm(const struct model_user_prop *p, const json_t *v, const json_t *cur,
+                          unsigned flags, json_t **out, struct lcw_error *err);
 
 #endif /* LCW_MODEL_H */

@@ -201,12 +201,27 @@ int store_token_list(struct store_tx *tx, struct store_token **out, size_t *n,
 int store_token_revoke(struct store_tx *tx, const char *name, int64_t now_ms,
                        struct lcw_error *err);
 int store_token_touch(struct store_tx *tx, const char *id, int64_t now_ms, struct lcw_error *err);
+/* Make a revoked token with this hash live again. LCW_ENOTFOUND when there is none. */
+int store_token_unrevoke(struct store_tx *tx, const char *hash_hex, struct lcw_error *err);
 
 /* ------------------------------------------------------ key/value state */
 
 /* Small named documents: tenant settings and the like. */
 int store_kv_get(struct store_tx *tx, const char *key, json_t **out, struct lcw_error *err);
 int store_kv_put(struct store_tx *tx, const char *key, const json_t *doc, struct lcw_error *err);
+
+/* ----------------------------------------------------------------- audit */
+
+/*
+ * Write one audit event in Graph's directoryAudit shape (loggedByService
+ * "Lifecycle Workflows"). `initiated_by`, `targets` and `details` are taken
+ * (each may be NULL). `result` is "success" or "failure"; `reason` may be
+ * NULL. Used by the api layer (requests) and the engine (run start and end).
+ */
+int store_audit_add(struct store_tx *tx, int64_t now_ms, const char *correlation_id,
+                    const char *category, const char *activity, const char *operation,
+                    const char *result, const char *reason, json_t *initiated_by, json_t *targets,
+                    json_t *details, struct lcw_error *err);
 
 /* ---------------------------------------------------------- directory */
 

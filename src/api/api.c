@@ -184,15 +184,13 @@ static json_t *id_first(json_t *obj)
 
     if (!out)
         return NULL;
-    json_object_foreach(obj, k, v)
-    {
+    json_object_foreach (obj, k, v) {
         if (strncmp(k, "@odata.", 7) == 0 && json_object_set(out, k, v))
             goto fail;
     }
     if (id && json_object_set(out, "id", id))
         goto fail;
-    json_object_foreach(obj, k, v)
-    {
+    json_object_foreach (obj, k, v) {
         if (strncmp(k, "@odata.", 7) != 0 && strcmp(k, "id") != 0 && json_object_set(out, k, v))
             goto fail;
     }
@@ -228,16 +226,14 @@ static void mask_evolvable(json_t *v)
     size_t i;
 
     if (json_is_array(v)) {
-        json_array_foreach(v, i, m)
-        {
+        json_array_foreach (v, i, m) {
             mask_evolvable(m);
         }
         return;
     }
     if (!json_is_object(v))
         return;
-    json_object_foreach(v, k, m)
-    {
+    json_object_foreach (v, k, m) {
         if (json_is_string(m)) {
             for (i = 0; i < sizeof(enum_props) / sizeof(enum_props[0]); i++) {
                 const char *in, *out;
@@ -403,8 +399,7 @@ void api__page(struct api_req *req, struct api_resp *resp, struct store_page *pa
         api_error(resp, req, 500, "InternalServerError", "out of memory");
         return;
     }
-    json_array_foreach(page->items, i, item)
-    {
+    json_array_foreach (page->items, i, item) {
         json_t *ordered = api__select(item, q) ? NULL : id_first(item);
 
         if (ordered)
@@ -497,8 +492,7 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
     matched = lcw_calloc(json_array_size(items) + 1, sizeof(*matched));
     if (!matched)
         goto oom;
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         bool keep = true;
 
         if (q->filter && odata_eval(q->filter, item, ODATA_EVAL_CASE_INSENSITIVE, &keep, &err)) {
@@ -578,24 +572,9 @@ int api__audit(struct store_tx *tx, const struct api_req *req, const char *categ
                const char *activity, const char *operation, json_t *targets, json_t *details,
                struct lcw_error *err)
 {
-    char id[UUID_STR_LEN], ts[TIMEFMT_LEN];
-    json_t *ev;
-    int rc;
+    json_t *who = json_pack("{s:{s:s, s:s, s:n, s:n}, s:n}", "user", "id", req->who.token_id,
+                            "displayName", req->who.name, "userPrincipalName", "ipAddress", "app");
 
-    uuid_v7(req->now_ms, id);
-    timefmt_format(req->now_ms, ts);
-    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:{s:{s:s, s:s, s:n, s:n}, "
-                   "s:n}, s:o, s:o}",
-                   "id", id, "category", category, "correlationId", req->request_id, "result",
-                   "success", "resultReason", "", "activityDisplayName", activity,
-                   "activityDateTime", ts, "loggedByService", "Lifecycle Workflows",
-                   "operationType", operation, "initiatedBy", "user", "id", req->who.token_id,
-                   "displayName", req->who.name, "userPrincipalName", "ipAddress", "app",
-                   "targetResources", targets ? targets : json_array(), "additionalDetails",
-                   details ? details : json_array());
-    if (!ev)
-        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    rc = store_entity_put(tx, &store_ent_audit, id, NULL, ev, err);
-    json_decref(ev);
-    return rc;
+    return store_audit_add(tx, req->now_ms, req->request_id, category, activity, operation,
+                           "success", NULL, who, targets, details, err);
 }

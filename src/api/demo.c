@@ -411,8 +411,7 @@ static json_t *template_body(const char *template_id, const char *rule, const ch
     if (!t)
         return NULL;
     json_object_del(t, "id");
-    json_array_foreach(json_object_get(t, "tasks"), i, task)
-    {
+    json_array_foreach (json_object_get(t, "tasks"), i, task) {
         json_object_del(task, "id");
         if (add_group_task_group &&
             lcw_str_eq_ci(jsonx_str(task, "taskDefinitionId") ? jsonx_str(task, "taskDefinitionId")

@@ -36,8 +36,7 @@ void api_deleted_users_list(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, item)
-    {
+    json_array_foreach (page.items, i, item) {
         json_array_set_new(page.items, i, api__dir_user_output(item, true));
     }
     api__page(req, resp, &page, &q, "directory/deletedItems/microsoft.graph.user");
@@ -146,8 +145,7 @@ void api_user_tap_methods(struct api_req *req, struct api_resp *resp)
         goto out;
     (void)snprintf(key, sizeof(key), "tap:%s", jsonx_str(user, "id"));
     if (store_kv_get(&tx, key, &doc, &err) == 0) {
-        json_array_foreach(json_object_get(doc, "temporaryAccessPassMethods"), i, m)
-        {
+        json_array_foreach (json_object_get(doc, "temporaryAccessPassMethods"), i, m) {
             const char *start = jsonx_str(m, "startDateTime");
             int64_t start_ms = 0, life = jsonx_int(m, "lifetimeInMinutes", 0);
             json_t *o = json_deep_copy(m);

@@ -20,13 +20,13 @@ struct export_state {
     struct store *store; /* borrowed: outlives every request */
     const struct store_entity *ent;
     enum export_format format;
-    char *parent;              /* owned */
-    char *where;               /* owned, static SQL or NULL */
-    char *arg;                 /* owned or NULL */
-    char *filter, *orderby;    /* owned copies of the options, or NULL */
-    char *token;               /* owned: next page's skiptoken */
-    json_t *columns;           /* owned: column names (after flattening) */
-    json_t *names;             /* owned: user id -> display name cache */
+    char *parent;           /* owned */
+    char *where;            /* owned, static SQL or NULL */
+    char *arg;              /* owned or NULL */
+    char *filter, *orderby; /* owned copies of the options, or NULL */
+    char *token;            /* owned: next page's skiptoken */
+    json_t *columns;        /* owned: column names (after flattening) */
+    json_t *names;          /* owned: user id -> display name cache */
     bool is_header_done;
     bool is_done;
 };
@@ -47,21 +47,44 @@ bool api__wants_export(const struct api_req *req)
     return wanted_format(req) != EXPORT_NONE;
 }
 
-static const char *const run_cols[] = {
-        "id",                   "workflowExecutionType", "processingStatus",
-        "scheduledDateTime",    "startedDateTime",       "completedDateTime",
-        "totalUsersCount",      "successfulUsersCount",  "failedUsersCount",
-        "totalTasksCount",      "failedTasksCount",      "totalUnprocessedTasksCount",
-        NULL};
-static const char *const user_cols[] = {
-        "id",          "subject.id",          "subject.displayName", "processingStatus",
-        "workflowExecutionType", "workflowVersion", "scheduledDateTime", "startedDateTime",
-        "completedDateTime", "totalTasksCount",  "failedTasksCount",  "totalUnprocessedTasksCount",
-        NULL};
-static const char *const task_cols[] = {
-        "id",           "subject.id",      "subject.displayName", "task.id",
-        "task.displayName", "processingStatus", "createdDateTime", "startedDateTime",
-        "completedDateTime", "failureReason",  "processingInfo",  NULL};
+static const char *const run_cols[] = {"id",
+                                       "workflowExecutionType",
+                                       "processingStatus",
+                                       "scheduledDateTime",
+                                       "startedDateTime",
+                                       "completedDateTime",
+                                       "totalUsersCount",
+                                       "successfulUsersCount",
+                                       "failedUsersCount",
+                                       "totalTasksCount",
+                                       "failedTasksCount",
+                                       "totalUnprocessedTasksCount",
+                                       NULL};
+static const char *const user_cols[] = {"id",
+                                        "subject.id",
+                                        "subject.displayName",
+                                        "processingStatus",
+                                        "workflowExecutionType",
+                                        "workflowVersion",
+                                        "scheduledDateTime",
+                                        "startedDateTime",
+                                        "completedDateTime",
+                                        "totalTasksCount",
+                                        "failedTasksCount",
+                                        "totalUnprocessedTasksCount",
+                                        NULL};
+static const char *const task_cols[] = {"id",
+                                        "subject.id",
+                                        "subject.displayName",
+                                        "task.id",
+                                        "task.displayName",
+                                        "processingStatus",
+                                        "createdDateTime",
+                                        "startedDateTime",
+                                        "completedDateTime",
+                                        "failureReason",
+                                        "processingInfo",
+                                        NULL};
 static const char *const audit_cols[] = {"id",
                                          "activityDateTime",
                                          "category",
@@ -130,7 +153,7 @@ static int csv_field(struct buf *out, const json_t *v)
 
         if (!text)
             return LCW_ENOMEM;
-        rc = csv_field(out, json_string(text)) ; /* not reached: objects are flattened */
+        rc = csv_field(out, json_string(text)); /* not reached: objects are flattened */
         lcw_free(text);
         return rc;
     }
@@ -178,7 +201,7 @@ static int write_row(struct export_state *s, struct buf *out, json_t *doc)
     if (s->format == EXPORT_NDJSON) {
         json_t *row = json_object();
 
-        json_array_foreach(s->columns, i, col) {
+        json_array_foreach (s->columns, i, col) {
             const json_t *v = dotted(doc, json_string_value(col));
 
             json_object_set(row, json_string_value(col), v ? (json_t *)(uintptr_t)v : json_null());
@@ -192,7 +215,7 @@ static int write_row(struct export_state *s, struct buf *out, json_t *doc)
         json_decref(row);
         return rc ? rc : buf_putc(out, '\n');
     }
-    json_array_foreach(s->columns, i, col) {
+    json_array_foreach (s->columns, i, col) {
         if (i)
             rc = buf_putc(out, ',');
         if (!rc)
@@ -220,7 +243,7 @@ static int next_chunk(void *p, struct buf *out, bool *done)
     if (!s->is_header_done) {
         s->is_header_done = true;
         if (s->format == EXPORT_CSV) {
-            json_array_foreach(s->columns, i, doc) {
+            json_array_foreach (s->columns, i, doc) {
                 if (i && buf_putc(out, ','))
                     return LCW_ENOMEM;
                 if (buf_puts(out, json_string_value(doc)))
@@ -246,7 +269,7 @@ static int next_chunk(void *p, struct buf *out, bool *done)
     if (!rc) {
         rc = store_entity_list(&tx, s->ent, &q, s->parent, s->where, s->arg ? &arg : NULL,
                                s->arg ? 1 : 0, EXPORT_PAGE, &page, &err);
-        json_array_foreach(page.items, i, doc) {
+        json_array_foreach (page.items, i, doc) {
             if (rc)
                 break;
             if (s->ent == &store_ent_run)
@@ -312,7 +335,8 @@ void api__export(struct api_req *req, struct api_resp *resp, const struct store_
             if (lcw_str_eq_ci(c, "subject") || lcw_str_eq_ci(c, "task")) {
                 char a[64], b[64];
 
-                (void)snprintf(a, sizeof(a), "%s.id", lcw_str_eq_ci(c, "task") ? "task" : "subject");
+                (void)snprintf(a, sizeof(a), "%s.id",
+                               lcw_str_eq_ci(c, "task") ? "task" : "subject");
                 (void)snprintf(b, sizeof(b), "%s.displayName",
                                lcw_str_eq_ci(c, "task") ? "task" : "subject");
                 json_array_append_new(s->columns, json_string(a));

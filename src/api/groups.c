@@ -160,8 +160,7 @@ static int norm_group_value(const struct gprop *p, const json_t *v, json_t **out
         *out = json_array();
         if (!*out)
             break;
-        json_array_foreach(v, i, item)
-        {
+        json_array_foreach (v, i, item) {
             const char *c = value_find(p->values, json_string_value(item));
             size_t j;
             json_t *seen;
@@ -175,8 +174,7 @@ static int norm_group_value(const struct gprop *p, const json_t *v, json_t **out
                                             "directory supports only %s",
                                             p->name, allowed);
             }
-            json_array_foreach(*out, j, seen)
-            {
+            json_array_foreach (*out, j, seen) {
                 dup |= strcmp(json_string_value(seen), c) == 0;
             }
             if (!dup && json_array_append_new(*out, json_string(c))) {
@@ -201,8 +199,7 @@ static int apply_group(json_t *doc, const json_t *body, bool is_create, struct l
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)(uintptr_t)body, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
         const struct gprop *p = gprop_find(key);
         json_t *nv = NULL;
         int rc;
@@ -451,8 +448,7 @@ void api_groups_create(struct api_req *req, struct api_resp *resp)
     target = group_target(doc);
     if (!target)
         goto oom;
-    json_object_foreach(doc, key, v)
-    {
+    json_object_foreach (doc, key, v) {
         if (strcmp(key, "id") != 0 && !json_is_null(v) &&
             !(json_is_array(v) && !json_array_size(v)) &&
             api__target_modified(target, key, NULL, v))
@@ -461,8 +457,7 @@ void api_groups_create(struct api_req *req, struct api_resp *resp)
     if (api__tx_begin(req, resp, &tx, STORE_TX_WRITE))
         goto out;
     /* Resolve members@odata.bind before writing anything. */
-    json_array_foreach(bind, i, v)
-    {
+    json_array_foreach (bind, i, v) {
         char uid[UUID_STR_LEN];
         json_t *ref = json_pack("{s:O}", "@odata.id", v), *u = NULL;
 
@@ -481,8 +476,7 @@ void api_groups_create(struct api_req *req, struct api_resp *resp)
     rc = store_entity_put(&tx, &store_ent_group, id, NULL, doc, &err);
     if (!rc)
         rc = audit_group(&tx, req, "Add group", "Add", json_pack("[O]", target), &err);
-    json_array_foreach(users, i, v)
-    {
+    json_array_foreach (users, i, v) {
         bool added = false;
 
         if (!rc)
@@ -559,8 +553,7 @@ void api_group_patch(struct api_req *req, struct api_resp *resp)
         fail(resp, req, &err);
         goto out;
     }
-    json_object_foreach(doc, k, v)
-    {
+    json_object_foreach (doc, k, v) {
         json_t *was = json_object_get(old, k);
 
         if (was && json_equal(was, v))
@@ -609,8 +602,7 @@ void api_group_delete(struct api_req *req, struct api_resp *resp)
         goto out;
     gid = jsonx_str(doc, "id");
     rc = store_member_ids(&tx, gid, false, &members, &err);
-    json_array_foreach(members, i, m)
-    {
+    json_array_foreach (members, i, m) {
         if (rc)
             break;
         rc = store_dir_change_add(&tx, req->now_ms, "memberRemoved", json_string_value(m), gid,
@@ -676,8 +668,7 @@ void api_group_members(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, u)
-    {
+    json_array_foreach (page.items, i, u) {
         json_t *o = api__dir_user_output(u, true);
 
         if (!o) {

@@ -15,8 +15,8 @@
 #define LW_FRAGMENT "identityGovernance/lifecycleWorkflows"
 
 /* Parse "startDateTime=...,endDateTime=..." (values unquoted or in quotes). */
-static int parse_window(struct api_req *req, struct api_resp *resp, size_t param,
-                        int64_t *start, int64_t *end)
+static int parse_window(struct api_req *req, struct api_resp *resp, size_t param, int64_t *start,
+                        int64_t *end)
 {
     char args[256];
     bool has_start = false, has_end = false;
@@ -104,11 +104,10 @@ static int workflow_exists(struct store_tx *tx, struct api_req *req, struct api_
     int64_t n = 0;
     bool is_deleted_route = strcasestr(req->path, "/deletedItems/") != NULL;
     int rc = store_query_int(tx,
-                             is_deleted_route
-                                     ? "SELECT COUNT(*) FROM workflows WHERE pk = ? AND"
-                                       " deleted_at_ms IS NOT NULL"
-                                     : "SELECT COUNT(*) FROM workflows WHERE pk = ? AND"
-                                       " deleted_at_ms IS NULL",
+                             is_deleted_route ? "SELECT COUNT(*) FROM workflows WHERE pk = ? AND"
+                                                " deleted_at_ms IS NOT NULL"
+                                              : "SELECT COUNT(*) FROM workflows WHERE pk = ? AND"
+                                                " deleted_at_ms IS NULL",
                              &p, 1, &n, &err);
 
     if (!rc && !n)
@@ -118,15 +117,15 @@ static int workflow_exists(struct store_tx *tx, struct api_req *req, struct api_
     return rc;
 }
 
-#define USER_AGG                                                                                   \
-    "COUNT(*),"                                                                                    \
-    " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"                           \
-    " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END),"    \
+#define USER_AGG                                                                                \
+    "COUNT(*),"                                                                                 \
+    " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"                        \
+    " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END)," \
     " SUM(total_tasks), SUM(failed_tasks), SUM(unprocessed_tasks)"
 
 /* One aggregate over a workflow's user results in the window (and a run when given). */
-static int user_aggregate(struct store_tx *tx, const char *wf_id, const char *run_id,
-                          int64_t start, int64_t end, struct ints *out, struct lcw_error *err)
+static int user_aggregate(struct store_tx *tx, const char *wf_id, const char *run_id, int64_t start,
+                          int64_t end, struct ints *out, struct lcw_error *err)
 {
     struct store_val p[4] = {STORE_V_TEXT(wf_id), STORE_V_INT(start), STORE_V_INT(end),
                              STORE_V_TEXT(run_id)};
@@ -202,9 +201,8 @@ static void summary(struct api_req *req, struct api_resp *resp, enum summary_kin
         break;
     case SUM_SUBJECTS:
         out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "failedSubjects", (json_int_t)u.v[2],
-                        "failedTasks", (json_int_t)u.v[4], "successfulSubjects",
-                        (json_int_t)u.v[1], "totalSubjects", (json_int_t)u.v[0], "totalTasks",
-                        (json_int_t)u.v[3]);
+                        "failedTasks", (json_int_t)u.v[4], "successfulSubjects", (json_int_t)u.v[1],
+                        "totalSubjects", (json_int_t)u.v[0], "totalTasks", (json_int_t)u.v[3]);
         (void)snprintf(f, sizeof(f), "microsoft.graph.identityGovernance.subjectSummary");
         break;
     }
@@ -235,9 +233,9 @@ void api_run_subjects_summary(struct api_req *req, struct api_resp *resp)
 
 /* ---------------------------------------------------------------- insights */
 
-#define RUN_AGG                                                                                    \
-    "COUNT(*),"                                                                                    \
-    " SUM(CASE WHEN r.processing_status = 'completed' THEN 1 ELSE 0 END),"                         \
+#define RUN_AGG                                                            \
+    "COUNT(*),"                                                            \
+    " SUM(CASE WHEN r.processing_status = 'completed' THEN 1 ELSE 0 END)," \
     " SUM(CASE WHEN r.processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END)"
 
 /* Users and tasks of runs in the window: (users, ok, failed, tasks, failed tasks, unproc). */
@@ -286,12 +284,12 @@ void api_insights_summary(struct api_req *req, struct api_resp *resp)
     } else {
         api__json(req, resp, 200,
                   json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "totalRuns",
-                            (json_int_t)r.v[0], "successfulRuns", (json_int_t)r.v[1],
-                            "failedRuns", (json_int_t)r.v[2], "totalUsers", (json_int_t)u.v[0],
-                            "successfulUsers", (json_int_t)u.v[1], "failedUsers",
-                            (json_int_t)u.v[2], "totalTasks", (json_int_t)u.v[3],
-                            "successfulTasks", (json_int_t)(u.v[3] - u.v[4] - u.v[5]),
-                            "failedTasks", (json_int_t)u.v[4]),
+                            (json_int_t)r.v[0], "successfulRuns", (json_int_t)r.v[1], "failedRuns",
+                            (json_int_t)r.v[2], "totalUsers", (json_int_t)u.v[0], "successfulUsers",
+                            (json_int_t)u.v[1], "failedUsers", (json_int_t)u.v[2], "totalTasks",
+                            (json_int_t)u.v[3], "successfulTasks",
+                            (json_int_t)(u.v[3] - u.v[4] - u.v[5]), "failedTasks",
+                            (json_int_t)u.v[4]),
                   "microsoft.graph.identityGovernance.workflowsInsightsSummary");
     }
     store_tx_rollback(&tx);
@@ -358,9 +356,8 @@ static int row_top(void *ctx, const struct store_val *c, size_t n)
                          c[0].s, "workflowDisplayName", c[1].s, "workflowCategory", c[2].s,
                          "workflowVersion", (json_int_t)c[3].i, "totalRuns", (json_int_t)c[4].i,
                          "successfulRuns", (json_int_t)c[5].i, "failedRuns", (json_int_t)c[6].i,
-                         "totalUsers", (json_int_t)c[7].i, "successfulUsers",
-                         (json_int_t)c[8].i, "failedUsers",
-                         (json_int_t)(n > 9 ? c[9].i : 0));
+                         "totalUsers", (json_int_t)c[7].i, "successfulUsers", (json_int_t)c[8].i,
+                         "failedUsers", (json_int_t)(n > 9 ? c[9].i : 0));
     }
     return item && !json_array_append_new(t->items, item) ? 0 : LCW_ENOMEM;
 }

@@ -34,6 +34,7 @@ struct plan {
     struct entry *entries;
     size_t n;
     json_t *source_runs; /* owned: set of source run ids */
+    json_t *extra_links; /* owned: source results merged into another user's entry */
 };
 
 static void plan_release(struct plan *p)
@@ -46,6 +47,7 @@ static void plan_release(struct plan *p)
     json_decref(p->docs);
     json_decref(p->version);
     json_decref(p->source_runs);
+    json_decref(p->extra_links);
     memset(p, 0, sizeof(*p));
 }
 
@@ -135,8 +137,7 @@ static const json_t *match_task(const json_t *version, const json_t *src)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t)
-    {
+    json_array_foreach (json_object_get(version, "tasks"), i, t) {
         const char *id = jsonx_str(t, "id"), *def = jsonx_str(t, "taskDefinitionId");
 
         if (!jsonx_bool(t, "isEnabled", true))
@@ -178,16 +179,14 @@ static int plan_tasks(struct store_tx *tx, struct plan *p, struct entry *e, cons
     if (rc)
         goto out;
     /* Which tasks of this version completed for the user in the source run. */
-    json_array_foreach(trs, i, t)
-    {
+    json_array_foreach (trs, i, t) {
         const char *st = jsonx_str(t, "processingStatus");
         const json_t *mine = match_task(p->version, json_object_get(t, "task"));
 
         if (mine && st && strcmp(st, "completed") == 0)
             json_object_set_new(completed, jsonx_str(mine, "id"), json_true());
     }
-    json_array_foreach(json_object_get(p->version, "tasks"), i, t)
-    {
+    json_array_foreach (json_object_get(p->version, "tasks"), i, t) {
         const char *id = jsonx_str(t, "id");
 
         if (!jsonx_bool(t, "isEnabled", true))
@@ -325,10 +324,10 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
     memset(p, 0, sizeof(*p));
     p->docs = json_array();
     p->source_runs = json_object();
-    if (!p->docs || !p->source_runs)
+    p->extra_links = json_object();
+    if (!p->docs || !p->source_runs || !p->extra_links)
         return refuse(req, resp, 500, "out of memory");
-    json_object_foreach((json_t *)(uintptr_t)body, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
         if (strcmp(key, "scope") != 0 && strcmp(key, "subjects") != 0)
             return refuse(req, resp, 400,
                           "Unknown property '%s' (expected 'scope', or the legacy 'subjects')",
@@ -344,6 +343,17 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                       "lcw.activateQueryScope)");
     }
     p->scope = scope;
+    {
+        static const char *const strings[] = {"taskScope", "userScope", "workflowVersion",
+                                              "filter"};
+
+        for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+            const json_t *v2 = json_object_get(scope, strings[k]);
+
+            if (v2 && !json_is_string(v2))
+                return refuse(req, resp, 400, "scope.%s must be a string", strings[k]);
+        }
+    }
     p->task_scope = jsonx_str(scope, "taskScope") ? jsonx_str(scope, "taskScope") : "allTasks";
     user_scope = jsonx_str(scope, "userScope") ? jsonx_str(scope, "userScope") : "allUsers";
     if (strcmp(p->task_scope, "allTasks") != 0 && strcmp(p->task_scope, "failedTasks") != 0)
@@ -413,6 +423,8 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
             rc = run_results(tx, run_id, strcmp(user_scope, "failedUsers") == 0, sources, &err);
         if (rc && !resp->status)
             api_error_from(resp, req, &err);
+        if (rc)
+            goto out;
     } else if (strcmp(type, "activateProcessingResultScope") == 0 ||
                strcmp(type, "activateQueryScope") == 0) {
         bool is_query = strcmp(type, "activateQueryScope") == 0;
@@ -462,8 +474,7 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                 goto out;
             }
             buf_init(&missing, 4096);
-            json_array_foreach(ids, i, r)
-            {
+            json_array_foreach (ids, i, r) {
                 const char *id = jsonx_str(r, "id");
                 json_t *ur = NULL;
                 struct store_val k[2] = {STORE_V_TEXT(id ? id : ""),
@@ -525,8 +536,7 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
                         lim);
             goto out;
         }
-        json_array_foreach(users, i, u)
-        {
+        json_array_foreach (users, i, u) {
             json_t *doc = NULL;
             const char *id = jsonx_str(u, "id");
 
@@ -551,8 +561,7 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
         json_t *s;
 
         p->version_number = jsonx_int(json_array_get(sources, 0), "workflowVersion", 1);
-        json_array_foreach(sources, i, s)
-        {
+        json_array_foreach (sources, i, s) {
             if (jsonx_int(s, "workflowVersion", 1) != p->version_number) {
                 rc = refuse(req, resp, 400,
                             "scope.workflowVersion 'source': the selected results ran different "
@@ -567,11 +576,25 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
         goto out;
     }
     if (strcmp(p->kind, "users") == 0) {
-        json_array_foreach(p->docs, i, v)
-        {
+        json_array_foreach (p->docs, i, v) {
+            struct entry *e;
+            size_t k;
+            json_t *t;
+            bool dup = false;
+
+            for (size_t j = 0; j < p->n; j++)
+                dup |= strcmp(p->entries[j].user_id, jsonx_str(v, "id")) == 0;
+            if (dup)
+                continue; /* one result per user in a run */
             if (add_entry(p, jsonx_str(v, "id"), NULL, NULL)) {
                 rc = refuse(req, resp, 500, "out of memory");
                 goto out;
+            }
+            e = &p->entries[p->n - 1];
+            e->task_ids = json_array();
+            json_array_foreach (json_object_get(p->version, "tasks"), k, t) {
+                if (jsonx_bool(t, "isEnabled", true))
+                    json_array_append_new(e->task_ids, json_string(jsonx_str(t, "id")));
             }
         }
         goto out;
@@ -579,15 +602,36 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
     {
         json_t *ur;
 
-        json_array_foreach(sources, i, ur)
-        {
+        json_array_foreach (sources, i, ur) {
             if (strcmp(p->kind, "run") != 0 && (rc = check_source(tx, req, resp, ur)) != 0)
                 goto out;
             struct entry *e;
+            const char *uid = jsonx_str(json_object_get(ur, "subject"), "id");
+            bool seen = false;
 
+            /* The same result twice, or several results of one user (a query
+             * over reprocessed runs): one user result per user in the new run,
+             * from the latest source; every source is still linked. */
+            for (size_t j = 0; j < p->n; j++) {
+                if (strcmp(p->entries[j].user_id, uid) == 0) {
+                    json_object_set_new(p->extra_links, jsonx_str(ur, "id"), json_true());
+                    if (strcmp(jsonx_str(ur, "id"), p->entries[j].source_id) > 0) {
+                        json_object_set_new(p->extra_links, p->entries[j].source_id, json_true());
+                        json_decref(p->entries[j].task_ids);
+                        json_decref(p->entries[j].skip);
+                        p->entries[j] = p->entries[p->n - 1];
+                        p->n--;
+                    } else {
+                        seen = true;
+                    }
+                    break;
+                }
+            }
+            if (seen)
+                continue;
+            json_object_del(p->extra_links, jsonx_str(ur, "id"));
             json_array_append(p->docs, ur);
-            if (add_entry(p, jsonx_str(json_object_get(ur, "subject"), "id"), jsonx_str(ur, "id"),
-                          jsonx_str(ur, "#lcw.runId"))) {
+            if (add_entry(p, uid, jsonx_str(ur, "id"), jsonx_str(ur, "#lcw.runId"))) {
                 rc = refuse(req, resp, 500, "out of memory");
                 goto out;
             }
@@ -622,8 +666,7 @@ static json_t *plan_json(const struct plan *p)
         size_t k;
         json_t *tid;
 
-        json_array_foreach(e->task_ids, k, tid)
-        {
+        json_array_foreach (e->task_ids, k, tid) {
             const json_t *t = engine_version_task(p->version, json_string_value(tid));
             json_t *skip = json_object_get(e->skip, json_string_value(tid));
 
@@ -670,9 +713,29 @@ void api_workflow_plan(struct api_req *req, struct api_resp *resp)
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
         goto done;
     if (load_wf(&tx, req, resp, wf_id, &wf) == 0 && resolve(&tx, req, resp, wf, body, &p) == 0) {
+        /* Paged like a collection ($top, $skiptoken); the totals cover the whole plan. */
+        static const struct odata_property props[] = {
+                {"subject/id", NULL, ODATA_T_GUID, ODATA_OP_EQ | ODATA_OP_IN, false},
+                {"sourceProcessingResultId", NULL, ODATA_T_STRING, ODATA_OP_EQ, false},
+                {"sourceRunId", NULL, ODATA_T_STRING, ODATA_OP_EQ, false},
+        };
+        static const struct odata_entity ent = {"planned user", "subject/id", props, 3};
+        struct odata_query q;
+
         out = plan_json(&p);
         (void)snprintf(f, sizeof(f), WF_FRAGMENT "('%s')/planActivation", wf_id);
-        api__json(req, resp, 200, out, f);
+        if (out && api__query(req, resp, ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN | ODATA_OPT_FILTER,
+                              &q) == 0) {
+            api__list_array(req, resp, json_object_get(out, "value"), &ent, &q, f);
+            if (resp->status == 200 && resp->body) {
+                json_object_set(resp->body, "totalUsers", json_object_get(out, "totalUsers"));
+                json_object_set(resp->body, "totalTasks", json_object_get(out, "totalTasks"));
+                json_object_set(resp->body, "workflowVersion",
+                                json_object_get(out, "workflowVersion"));
+            }
+            odata_query_release(&q);
+        }
+        json_decref(out);
     }
     store_tx_rollback(&tx);
 done:
@@ -730,10 +793,14 @@ void api_workflow_activate_with_scope(struct api_req *req, struct api_resp *resp
         rc = engine_run_create(&tx, &spec, run_id, &err);
     }
     /* Results from several runs: each source run links to the new run too. */
-    json_object_foreach(p.source_runs, rid, one)
-    {
+    json_object_foreach (p.source_runs, rid, one) {
         if (!rc)
             rc = engine_link_add(&tx, "run", rid, run_id, wf_id, req->now_ms, &err);
+    }
+    /* Sources merged into one user's entry are reprocessed by this run too. */
+    json_object_foreach (p.extra_links, rid, one) {
+        if (!rc)
+            rc = engine_link_add(&tx, "result", rid, run_id, wf_id, req->now_ms, &err);
     }
     scope_text = scope_copy ? jsonx_dump(scope_copy) : NULL;
     targets =
@@ -846,8 +913,7 @@ static void list_reprocessed(struct api_req *req, struct api_resp *resp, const c
                         "SELECT new_run_id FROM run_links WHERE kind = ? AND source_id = ?"
                         " ORDER BY new_run_id",
                         p, 2, row_id, ids, NULL, &err);
-    json_array_foreach(ids, i, id)
-    {
+    json_array_foreach (ids, i, id) {
         json_t *run = NULL;
 
         if (rc)

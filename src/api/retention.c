@@ -84,7 +84,7 @@ int api__retention(const struct api_ctx *ctx, int64_t now_ms, int64_t *purged,
                         "SELECT pk, parent FROM runs WHERE completed_at_ms IS NOT NULL AND"
                         " completed_at_ms < ? ORDER BY completed_at_ms LIMIT ?",
                         p, 2, row_pair, runs, NULL, err);
-        json_array_foreach(runs, i, r) {
+        json_array_foreach (runs, i, r) {
             if (!rc)
                 rc = purge_run(&tx, json_string_value(json_array_get(r, 0)), err);
         }

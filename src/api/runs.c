@@ -136,8 +136,7 @@ static void list_history(struct api_req *req, struct api_resp *resp, const struc
     }
     rc = store_entity_list(&tx, e, &q, wf_id, where, arg ? &p : NULL, arg ? 1 : 0,
                            (long)req->ctx->cfg->page_size, &page, &err);
-    json_array_foreach(page.items, i, item)
-    {
+    json_array_foreach (page.items, i, item) {
         if (!rc)
             rc = history_output(&tx, e, item, &q, &err);
     }
@@ -366,8 +365,7 @@ static int row_report(void *ctx, const struct store_val *c, size_t n)
              : failed          ? "completedWithErrors"
                                : "completed";
     (void)snprintf(id, sizeof(id), "%s_%s", c[0].s, c[1].s);
-    json_array_foreach(rr->tasks, i, t)
-    {
+    json_array_foreach (rr->tasks, i, t) {
         if (lcw_str_eq_ci(jsonx_str(t, "id") ? jsonx_str(t, "id") : "", c[1].s))
             task = t;
     }
@@ -513,8 +511,7 @@ static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_re
     }
     *ids = json_array();
     buf_init(&missing, 4096);
-    json_array_foreach(subjects, i, s)
-    {
+    json_array_foreach (subjects, i, s) {
         const char *id = jsonx_str(s, "id");
         json_t *user = NULL;
         int rc;
@@ -541,8 +538,7 @@ static int read_subjects(struct store_tx *tx, struct api_req *req, struct api_re
             size_t k;
             json_t *have;
 
-            json_array_foreach(*ids, k, have)
-            {
+            json_array_foreach (*ids, k, have) {
                 dup |= strcmp(json_string_value(have), jsonx_str(user, "id")) == 0;
             }
             if (!dup)
@@ -599,8 +595,7 @@ void api_workflow_activate(struct api_req *req, struct api_resp *resp)
     api_param(req, 0, wf_id, sizeof(wf_id));
     if (api__body(req, resp, &body))
         return;
-    json_object_foreach(body, key, v)
-    {
+    json_object_foreach (body, key, v) {
         if (strcmp(key, "subjects") != 0) {
             api_error(resp, req, 400, "BadRequest",
                       "Unknown property '%s' for activate (expected 'subjects')", key);
@@ -761,8 +756,7 @@ void api_workflow_preview_failures(struct api_req *req, struct api_resp *resp)
     env.clock = req->ctx->clock;
     env.cfg = req->ctx->cfg;
     out = json_array();
-    json_array_foreach(json_object_get(wf, "tasks"), i, t)
-    {
+    json_array_foreach (json_object_get(wf, "tasks"), i, t) {
         const char *def = jsonx_str(t, "taskDefinitionId");
         const struct task_executor *x = tasks_find(def);
         char reason[512] = "";
@@ -810,8 +804,7 @@ void api_workflow_execution_scope(struct api_req *req, struct api_resp *resp)
     }
     /* Each qualifying user as a userProcessingResult-shaped item (spec 5.1). */
     items = json_array();
-    json_array_foreach(users, i, u)
-    {
+    json_array_foreach (users, i, u) {
         json_array_append_new(items,
                               json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:O?, s:O?}}", "id",
                                         jsonx_str(u, "id"), "processingStatus", "queued",
@@ -923,8 +916,7 @@ static bool may_resume(struct store_tx *tx, const struct api_req *req, const jso
 
     if (req->who.perms & PERM_WF_WRITE)
         return true;
-    json_array_foreach(json_object_get(task, "arguments"), i, a)
-    {
+    json_array_foreach (json_object_get(task, "arguments"), i, a) {
         if (lcw_str_eq_ci(jsonx_str(a, "name") ? jsonx_str(a, "name") : "",
                           "customTaskExtensionID"))
             ext_id = jsonx_str(a, "value");
@@ -938,10 +930,9 @@ static bool may_resume(struct store_tx *tx, const struct api_req *req, const jso
         if (secret && req->bearer && strlen(secret) == strlen(req->bearer) &&
             lcw_mem_eq_ct(secret, req->bearer, strlen(secret)))
             ok = true;
-        json_array_foreach(
+        json_array_foreach (
                 json_object_get(json_object_get(ext, "callbackConfiguration"), "authorizedApps"), i,
-                a)
-        {
+                a) {
             const char *app = jsonx_str(a, "id");
 
             if (app && req->who.token_id[0] &&

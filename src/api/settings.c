@@ -74,8 +74,7 @@ void api_settings_patch(struct api_req *req, struct api_resp *resp)
     targets = json_array();
     if (!target || !targets)
         goto oom;
-    json_object_foreach(s, key, v)
-    {
+    json_object_foreach (s, key, v) {
         json_t *was = json_object_get(old, key);
 
         if (!json_equal(was, v) && api__target_modified(target, key, was, v))
@@ -195,8 +194,7 @@ void api_extensions_list(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, item)
-    {
+    json_array_foreach (page.items, i, item) {
         json_t *o = ext_output(item, &q);
 
         if (!o) {
@@ -341,12 +339,9 @@ static int ext_in_use(struct store_tx *tx, const char *id, char *wf_name, size_t
                            1000000, &page, err);
     if (rc)
         return rc;
-    json_array_foreach(page.items, i, wf)
-    {
-        json_array_foreach(json_object_get(wf, "tasks"), j, t)
-        {
-            json_array_foreach(json_object_get(t, "arguments"), k, a)
-            {
+    json_array_foreach (page.items, i, wf) {
+        json_array_foreach (json_object_get(wf, "tasks"), j, t) {
+            json_array_foreach (json_object_get(t, "arguments"), k, a) {
                 const char *v = jsonx_str(a, "value");
 
                 if (v && lcw_str_eq_ci(v, id)) {

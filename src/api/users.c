@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lcw/model.h"
+
 #define DIR_BAD       "Request_BadRequest"
 #define DIR_NOT_FOUND "Request_ResourceNotFound"
 #define USER_TYPE     "#microsoft.graph.user"
@@ -30,300 +32,10 @@
 
 /* ------------------------------------------------------------ properties */
 
-enum uprop_kind {
-    UP_STRING,  /* string or null; "" is stored as null */
-    UP_BOOL,    /* true or false, never null */
-    UP_DATE,    /* RFC 3339 string or null, stored normalised to UTC */
-    UP_STRINGS, /* array of non-empty strings; null means [] */
-    UP_COMPLEX, /* object of nullable strings, merged member by member */
-    UP_RO,      /* read-only: refused in a body */
-    UP_NAV,     /* a relationship with its own route: refused in a body */
-    UP_IGNORED, /* accepted for Graph compatibility and dropped */
-};
-
-struct uprop {
-    const char *name;
-    enum uprop_kind kind;
-    unsigned max_len;           /* characters of a string or of each string item */
-    unsigned max_items;         /* UP_STRINGS */
-    bool is_required;           /* never null or empty */
-    const char *const *members; /* UP_COMPLEX, NULL-terminated */
-};
-
-static const char *const org_members[] = {"division", "costCenter", NULL};
-static const char *const ext_members[] = {"extensionAttribute1",  "extensionAttribute2",
-                                          "extensionAttribute3",  "extensionAttribute4",
-                                          "extensionAttribute5",  "extensionAttribute6",
-                                          "extensionAttribute7",  "extensionAttribute8",
-                                          "extensionAttribute9",  "extensionAttribute10",
-                                          "extensionAttribute11", "extensionAttribute12",
-                                          "extensionAttribute13", "extensionAttribute14",
-                                          "extensionAttribute15", NULL};
-
-/* In the order a stored user lists them. Lengths follow Graph's limits. */
-static const struct uprop uprops[] = {
-        {"id", UP_RO, 0, 0, false, NULL},
-        {"displayName", UP_STRING, 256, 0, true, NULL},
-        {"givenName", UP_STRING, 64, 0, false, NULL},
-        {"surname", UP_STRING, 64, 0, false, NULL},
-        {"userPrincipalName", UP_STRING, 113, 0, true, NULL},
-        {"mail", UP_STRING, 256, 0, false, NULL},
-        {"mailNickname", UP_STRING, 64, 0, false, NULL},
-        {"otherMails", UP_STRINGS, 256, 20, false, NULL},
-        {"accountEnabled", UP_BOOL, 0, 0, false, NULL},
-        {"userType", UP_STRING, 16, 0, false, NULL},
-        {"department", UP_STRING, 64, 0, false, NULL},
-        {"jobTitle", UP_STRING, 128, 0, false, NULL},
-        {"companyName", UP_STRING, 64, 0, false, NULL},
-        {"employeeId", UP_STRING, 16, 0, false, NULL},
-        {"employeeType", UP_STRING, 64, 0, false, NULL},
-        {"employeeHireDate", UP_DATE, 0, 0, false, NULL},
-        {"employeeLeaveDateTime", UP_DATE, 0, 0, false, NULL},
-        {"employeeOrgData", UP_COMPLEX, 64, 0, false, org_members},
-        {"officeLocation", UP_STRING, 128, 0, false, NULL},
-        {"streetAddress", UP_STRING, 1024, 0, false, NULL},
-        {"city", UP_STRING, 128, 0, false, NULL},
-        {"state", UP_STRING, 128, 0, false, NULL},
-        {"postalCode", UP_STRING, 40, 0, false, NULL},
-        {"country", UP_STRING, 128, 0, false, NULL},
-        {"usageLocation", UP_STRING, 2, 0, false, NULL},
-        {"preferredLanguage", UP_STRING, 64, 0, false, NULL},
-        {"businessPhones", UP_STRINGS, 64, 1, false, NULL},
-        {"mobilePhone", UP_STRING, 64, 0, false, NULL},
-        {"faxNumber", UP_STRING, 64, 0, false, NULL},
-        {"onPremisesExtensionAttributes", UP_COMPLEX, 1024, 0, false, ext_members},
-        {"assignedLicenses", UP_RO, 0, 0, false, NULL},
-        {"createdDateTime", UP_RO, 0, 0, false, NULL},
-        {"signInSessionsValidFromDateTime", UP_RO, 0, 0, false, NULL},
-        {"deletedDateTime", UP_RO, 0, 0, false, NULL},
-        {"manager", UP_NAV, 0, 0, false, NULL},
-        {"passwordProfile", UP_IGNORED, 0, 0, false, NULL},
-};
-
-static const struct uprop *uprop_find(const char *name)
+/* The user property table and its value rules are model's (lcw/model.h). */
+static const struct model_user_prop *uprop_find(const char *name)
 {
-    for (size_t i = 0; i < N_ELEMS(uprops); i++) {
-        if (lcw_str_eq_ci(uprops[i].name, name))
-            return &uprops[i];
-    }
-    return NULL;
-}
-
-static bool is_data_prop(const struct uprop *p)
-{
-    return p->kind != UP_RO && p->kind != UP_NAV && p->kind != UP_IGNORED;
-}
-
-/* Characters of a UTF-8 string (continuation bytes not counted). */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* "local@domain": one '@', both parts non-empty, no spaces or controls. */
-static bool is_address(const char *s)
-{
-    const char *at = strchr(s, '@');
-
-    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-        return false;
-    for (; *s; s++) {
-        if ((unsigned char)*s <= ' ' || *s == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-static bool same_value(const json_t *a, const json_t *b)
-{
-    if (!a || json_is_null(a))
-        return !b || json_is_null(b);
-    return b && json_equal(a, b);
-}
-
-/* A string property's normalised value (new reference), or an error. */
-static int norm_string(const struct uprop *p, const json_t *v, json_t **out, struct lcw_error *err)
-{
-    const char *s = json_string_value(v);
-
-    if (!v || json_is_null(v) || (s && !*s)) {
-        if (p->is_required)
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Property '%s' is required and cannot be null or empty",
-                                        p->name);
-        *out = json_null();
-        return 0;
-    }
-    if (!s)
-        return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                    "Invalid value for property '%s': expected a string", p->name);
-    if (utf8_chars(s) > p->max_len)
-        return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                    "Invalid value for property '%s': longer than %u characters",
-                                    p->name, p->max_len);
-    if ((strcmp(p->name, "userPrincipalName") == 0 || strcmp(p->name, "mail") == 0) &&
-        !is_address(s))
-        return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                    "Invalid value for property '%s': expected an address of the "
-                                    "form alias@domain (got '%s')",
-                                    p->name, s);
-    if (strcmp(p->name, "userType") == 0) {
-        if (!lcw_str_eq_ci(s, "Member") && !lcw_str_eq_ci(s, "Guest"))
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property 'userType': expected 'Member' "
-                                        "or 'Guest' (got '%s')",
-                                        s);
-        *out = json_string(lcw_str_eq_ci(s, "Member") ? "Member" : "Guest");
-        return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    }
-    if (strcmp(p->name, "usageLocation") == 0) {
-        char cc[3];
-
-        if (strlen(s) != 2 || !((s[0] | 32) >= 'a' && (s[0] | 32) <= 'z') ||
-            !((s[1] | 32) >= 'a' && (s[1] | 32) <= 'z'))
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property 'usageLocation': expected a "
-                                        "two-letter country code such as 'US' (got '%s')",
-                                        s);
-        cc[0] = (char)(s[0] & ~32);
-        cc[1] = (char)(s[1] & ~32);
-        cc[2] = '\0';
-        *out = json_string(cc);
-        return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    }
-    *out = json_string(s);
-    return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
-}
-
-static int norm_value(const struct uprop *p, const json_t *v, const json_t *cur, json_t **out,
-                      struct lcw_error *err)
-{
-    char ts[TIMEFMT_LEN];
-    int64_t ms;
-    size_t i;
-    json_t *item;
-    const char *k;
-
-    *out = NULL;
-    switch (p->kind) {
-    case UP_STRING:
-        return norm_string(p, v, out, err);
-    case UP_BOOL:
-        if (!json_is_boolean(v))
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property '%s': expected true or false",
-                                        p->name);
-        *out = json_boolean(json_is_true(v));
-        return 0;
-    case UP_DATE:
-        if (json_is_null(v)) {
-            *out = json_null();
-            return 0;
-        }
-        if (!json_is_string(v) ||
-            timefmt_parse(json_string_value(v), json_string_length(v), &ms) != 0)
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property '%s': expected an RFC 3339 "
-                                        "date and time such as '2024-05-01T08:00:00Z'",
-                                        p->name);
-        *out = json_string(timefmt_format(ms, ts));
-        return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    case UP_STRINGS:
-        if (!json_is_null(v) && !json_is_array(v))
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property '%s': expected an array of "
-                                        "strings",
-                                        p->name);
-        if (json_array_size(v) > p->max_items)
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property '%s': at most %u value%s",
-                                        p->name, p->max_items, p->max_items == 1 ? "" : "s");
-        *out = json_array();
-        if (!*out)
-            return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        json_array_foreach(v, i, item)
-        {
-            const char *s = json_string_value(item);
-
-            if (!s || !*s || utf8_chars(s) > p->max_len) {
-                json_decref(*out);
-                *out = NULL;
-                return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                            "Invalid value for property '%s': item %zu must be a "
-                                            "non-empty string of at most %u characters",
-                                            p->name, i, p->max_len);
-            }
-            if (json_array_append_new(*out, json_string(s))) {
-                json_decref(*out);
-                *out = NULL;
-                return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-            }
-        }
-        return 0;
-    case UP_COMPLEX:
-        if (!json_is_null(v) && !json_is_object(v))
-            return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                        "Invalid value for property '%s': expected an object or "
-                                        "null",
-                                        p->name);
-        /* Start from the current value so that a PATCH may set one member. */
-        *out = json_object();
-        if (!*out)
-            return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        for (const char *const *m = p->members; *m; m++) {
-            json_t *c = json_is_object(cur) && json_is_object(v) ? json_object_get(cur, *m) : NULL;
-
-            if (json_object_set(*out, *m, c ? c : json_null()))
-                goto oom;
-        }
-        json_object_foreach((json_t *)(uintptr_t)v, k, item)
-        {
-            const char *const *m = p->members;
-            struct uprop sub = {"", UP_STRING, p->max_len, 0, false, NULL};
-            json_t *nv = NULL;
-            int rc;
-
-            while (*m && !lcw_str_eq_ci(*m, k))
-                m++;
-            if (!*m) {
-                json_decref(*out);
-                *out = NULL;
-                return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                            "Property '%s' does not exist on type '%s'", k,
-                                            p->name);
-            }
-            sub.name = *m;
-            rc = norm_string(&sub, item, &nv, err);
-            if (rc) {
-                json_decref(*out);
-                *out = NULL;
-                return lcw_error_set_target(err, LCW_EINVAL, p->name,
-                                            "Invalid value for property '%s/%s': expected a "
-                                            "string of at most %u characters, or null",
-                                            p->name, *m, p->max_len);
-            }
-            if (json_object_set_new(*out, *m, nv))
-                goto oom;
-        }
-        /* employeeOrgData reads null when nothing is set, as in Graph. */
-        if (p->members == org_members && json_is_null(json_object_get(*out, "division")) &&
-            json_is_null(json_object_get(*out, "costCenter"))) {
-            json_decref(*out);
-            *out = json_null();
-        }
-        return 0;
-    default:
-        break;
-    }
-    return lcw_error_set(err, LCW_EINTERNAL, "property '%s' cannot be set", p->name);
-oom:
-    json_decref(*out);
-    *out = NULL;
-    return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    return model_user_prop_find(name, strlen(name));
 }
 
 /*
@@ -340,9 +52,8 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
     int rc = 0;
 
     buf_init(&unknown, 1024);
-    json_object_foreach((json_t *)(uintptr_t)body, key, v)
-    {
-        const struct uprop *p = uprop_find(key);
+    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+        const struct model_user_prop *p = uprop_find(key);
 
         if (strcmp(key, "@odata.type") == 0) {
             const char *t = json_string_value(v);
@@ -360,7 +71,7 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
                 (void)buf_printf(&unknown, "%s'%s'", n_unknown > 1 ? ", " : "", key);
             continue;
         }
-        if (p->kind == UP_RO) {
+        if (p->kind == MODEL_USER_READONLY) {
             rc = lcw_error_set_target(err, LCW_EINVAL, p->name,
                                       "Property '%s' is read-only and cannot be set%s", p->name,
                                       strcmp(p->name, "assignedLicenses") == 0
@@ -368,7 +79,7 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
                                               : "");
             goto out;
         }
-        if (p->kind == UP_NAV) {
+        if (p->kind == MODEL_USER_NAV) {
             rc = lcw_error_set_target(err, LCW_EINVAL, p->name,
                                       "Property '%s' is a relationship; set it with PUT "
                                       "/users/{id}/manager/$ref",
@@ -383,14 +94,13 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
                                   n_unknown > 8 ? ", ..." : "", n_unknown > 1 ? "" : "es");
         goto out;
     }
-    json_object_foreach((json_t *)(uintptr_t)body, key, v)
-    {
-        const struct uprop *p = uprop_find(key);
+    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+        const struct model_user_prop *p = uprop_find(key);
         json_t *nv = NULL;
 
-        if (!p || !is_data_prop(p))
+        if (!p || !model_user_prop_is_data(p))
             continue;
-        rc = norm_value(p, v, json_object_get(doc, p->name), &nv, err);
+        rc = model_user_value_norm(p, v, json_object_get(doc, p->name), 0, &nv, err);
         if (rc)
             goto out;
         if (json_object_set_new(doc, p->name, nv)) {
@@ -403,36 +113,46 @@ out:
     return rc;
 }
 
+/* A complex property's value with every member null (new reference; NULL on ENOMEM). */
+static json_t *null_members(const struct model_user_prop *p)
+{
+    json_t *o = json_object();
+
+    for (const char *const *m = p->members; o && *m; m++) {
+        if (json_object_set_new(o, *m, json_null())) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
 int api__user_build(const json_t *body, const char *id, int64_t now_ms, json_t **out,
                     struct lcw_error *err)
 {
     char ts[TIMEFMT_LEN];
-    json_t *doc = json_object(), *ext = json_object();
+    json_t *doc = json_object();
     const char *upn;
     int rc = 0;
 
     *out = NULL;
-    if (!doc || !ext)
+    if (!doc)
         goto oom;
     timefmt_format(now_ms, ts);
-    for (const char *const *m = ext_members; *m; m++) {
-        if (json_object_set_new(ext, *m, json_null()))
-            goto oom;
-    }
     /* Every property is present, null when unset, so that $select and the
      * scope-rule evaluator see Graph's shape. */
-    for (size_t i = 0; i < N_ELEMS(uprops); i++) {
-        const struct uprop *p = &uprops[i];
+    for (size_t i = 0; i < model_user_prop_count(); i++) {
+        const struct model_user_prop *p = model_user_prop_at(i);
         json_t *v;
 
-        if (p->kind == UP_NAV || p->kind == UP_IGNORED)
+        if (p->kind == MODEL_USER_NAV || p->kind == MODEL_USER_IGNORED)
             continue;
-        if (p->kind == UP_STRINGS || strcmp(p->name, "assignedLicenses") == 0)
+        if (p->kind == MODEL_USER_STRINGS || strcmp(p->name, "assignedLicenses") == 0)
             v = json_array();
-        else if (p->kind == UP_BOOL)
+        else if (p->kind == MODEL_USER_BOOL)
             v = json_true();
-        else if (p->kind == UP_COMPLEX && p->members == ext_members)
-            v = json_incref(ext);
+        else if (p->kind == MODEL_USER_COMPLEX && !p->is_null_when_empty)
+            v = null_members(p);
         else
             v = json_null();
         if (!v || json_object_set_new(doc, p->name, v))
@@ -468,7 +188,6 @@ int api__user_build(const json_t *body, const char *id, int64_t now_ms, json_t *
 oom:
     rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
 out:
-    json_decref(ext);
     json_decref(doc);
     return rc;
 }
@@ -497,8 +216,7 @@ json_t *api__dir_user_output(const json_t *doc, bool with_type)
         return NULL;
     if (with_type && json_object_set_new(out, "@odata.type", json_string(USER_TYPE)))
         goto fail;
-    json_object_foreach((json_t *)(uintptr_t)doc, k, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)doc, k, v) {
         /* "#lcw.*" members are lcw's own bookkeeping, never shown. */
         if (k[0] != '#' && json_object_set(out, k, v))
             goto fail;
@@ -524,8 +242,7 @@ int api__dir_ref_id(const json_t *body, char out[UUID_STR_LEN], struct lcw_error
     json_t *v;
     size_t n, seg_len;
 
-    json_object_foreach((json_t *)(uintptr_t)body, k, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
         if (strcmp(k, "@odata.id") != 0 && strcmp(k, "@odata.context") != 0)
             return lcw_error_set_target(err, LCW_EINVAL, k,
                                         "Only '@odata.id' may be given in a reference body "
@@ -733,11 +450,11 @@ static int user_load(struct store_tx *tx, struct api_req *req, struct api_resp *
 static int check_select(struct api_req *req, struct api_resp *resp, const struct odata_query *q)
 {
     for (size_t i = 0; i < q->n_select; i++) {
-        const struct uprop *p = uprop_find(q->select[i]);
+        const struct model_user_prop *p = uprop_find(q->select[i]);
 
         if (strcmp(q->select[i], "*") == 0)
             continue;
-        if (!p || p->kind == UP_NAV || p->kind == UP_IGNORED) {
+        if (!p || p->kind == MODEL_USER_NAV || p->kind == MODEL_USER_IGNORED) {
             api_error(resp, req, 400, DIR_BAD,
                       "Could not find a property named '%s' on type 'microsoft.graph.user'.",
                       q->select[i]);
@@ -840,16 +557,16 @@ static int user_changes(struct store_tx *tx, int64_t now_ms, const json_t *old, 
     int rc = 0;
 
     *n_changed = 0;
-    for (size_t i = 0; !rc && i < N_ELEMS(uprops); i++) {
-        const struct uprop *p = &uprops[i];
+    for (size_t i = 0; !rc && i < model_user_prop_count(); i++) {
+        const struct model_user_prop *p = model_user_prop_at(i);
         const json_t *a = json_object_get(old, p->name), *b = json_object_get(new, p->name);
 
-        if (!is_data_prop(p) || same_value(a, b))
+        if (!model_user_prop_is_data(p) || model_user_value_same(a, b))
             continue;
         (*n_changed)++;
         if (target && api__target_modified(target, p->name, a, b))
             return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        if (p->kind != UP_COMPLEX) {
+        if (p->kind != MODEL_USER_COMPLEX) {
             rc = record_attr(tx, now_ms, id, p->name, a, b, err);
             continue;
         }
@@ -857,7 +574,7 @@ static int user_changes(struct store_tx *tx, int64_t now_ms, const json_t *old, 
             const json_t *am = json_object_get(a, *m), *bm = json_object_get(b, *m);
             char path[96];
 
-            if (same_value(am, bm))
+            if (model_user_value_same(am, bm))
                 continue;
             (void)snprintf(path, sizeof(path), "%s/%s", p->name, *m);
             rc = record_attr(tx, now_ms, id, path, am, bm, err);
@@ -889,8 +606,7 @@ static int shape_page(struct store_tx *tx, struct store_page *page, const struct
     size_t i;
     json_t *item;
 
-    json_array_foreach(page->items, i, item)
-    {
+    json_array_foreach (page->items, i, item) {
         json_t *o = NULL;
         int rc = user_shape(tx, item, q, with_type, &o, err);
 
@@ -986,11 +702,10 @@ void api_users_create(struct api_req *req, struct api_resp *resp)
     if (!target)
         goto oom;
     /* The creation event lists what was set, as Entra's "Add user" does. */
-    json_object_foreach(doc, key, v)
-    {
-        const struct uprop *p = uprop_find(key);
+    json_object_foreach (doc, key, v) {
+        const struct model_user_prop *p = uprop_find(key);
 
-        if (p && is_data_prop(p) && !json_is_null(v) &&
+        if (p && model_user_prop_is_data(p) && !json_is_null(v) &&
             !(json_is_array(v) && !json_array_size(v)) &&
             api__target_modified(target, key, NULL, v))
             goto oom;
@@ -1080,8 +795,8 @@ void api_user_patch(struct api_req *req, struct api_resp *resp)
         fail(resp, req, &err);
         goto out;
     }
-    if (!same_value(json_object_get(old, "userPrincipalName"),
-                    json_object_get(doc, "userPrincipalName")) &&
+    if (!model_user_value_same(json_object_get(old, "userPrincipalName"),
+                               json_object_get(doc, "userPrincipalName")) &&
         check_upn(&tx, req, resp, jsonx_str(doc, "userPrincipalName"), jsonx_str(doc, "id")))
         goto out;
     rc = user_changes(&tx, req->now_ms, old, doc, target, &n_changed, &err);
@@ -1142,8 +857,7 @@ void api_user_delete(struct api_req *req, struct api_resp *resp)
         goto out;
     id = jsonx_str(doc, "id");
     rc = store_member_ids(&tx, id, true, &groups, &err);
-    json_array_foreach(groups, i, g)
-    {
+    json_array_foreach (groups, i, g) {
         if (rc)
             break;
         rc = store_dir_change_add(&tx, req->now_ms, "memberRemoved", id, json_string_value(g), id,
@@ -1154,8 +868,7 @@ void api_user_delete(struct api_req *req, struct api_resp *resp)
     /* Reports lose their manager, as when a manager is deleted in Entra. */
     if (!rc)
         rc = direct_report_docs(&tx, id, &reports, &err);
-    json_array_foreach(reports.items, i, r)
-    {
+    json_array_foreach (reports.items, i, r) {
         json_t *idj = json_string(id);
 
         if (!rc && !idj)
@@ -1419,8 +1132,7 @@ void api_user_member_of(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, g)
-    {
+    json_array_foreach (page.items, i, g) {
         json_t *o = json_pack("{s:s}", "@odata.type", GROUP_TYPE);
 
         if (!o || json_object_update(o, g)) {
@@ -1472,8 +1184,7 @@ static json_t *sku_find(json_t *skus, const char *sku_id, size_t *index)
     size_t i;
     json_t *s;
 
-    json_array_foreach(skus, i, s)
-    {
+    json_array_foreach (skus, i, s) {
         const char *id = jsonx_str(s, "skuId");
 
         if (id && lcw_str_eq_ci(id, sku_id)) {
@@ -1512,8 +1223,7 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
     json_t *v;
     size_t i, j;
 
-    json_object_foreach((json_t *)(uintptr_t)body, k, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
         if (strcmp(k, "addLicenses") != 0 && strcmp(k, "removeLicenses") != 0)
             return lcw_error_set_target(err, LCW_EINVAL, k,
                                         "Property '%s' is not a parameter of assignLicense", k);
@@ -1523,16 +1233,14 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
                              "assignLicense needs both 'addLicenses' (an array of "
                              "{skuId, disabledPlans}) and 'removeLicenses' (an array of skuIds); "
                              "either may be empty");
-    json_array_foreach(rem, i, v)
-    {
+    json_array_foreach (rem, i, v) {
         char sku[UUID_STR_LEN];
         bool found = false;
         json_t *l;
 
         if (guid_arg(v, "removeLicenses", sku, err))
             return LCW_EINVAL;
-        json_array_foreach(licenses, j, l)
-        {
+        json_array_foreach (licenses, j, l) {
             if (lcw_str_eq_ci(jsonx_str(l, "skuId") ? jsonx_str(l, "skuId") : "", sku)) {
                 found = true;
                 json_array_remove(licenses, j);
@@ -1544,15 +1252,13 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
                                         "User does not have a corresponding license (skuId %s).",
                                         sku);
     }
-    json_array_foreach(add, i, v)
-    {
+    json_array_foreach (add, i, v) {
         char sku[UUID_STR_LEN], plan[UUID_STR_LEN];
         const json_t *plans = json_object_get(v, "disabledPlans");
         json_t *lic, *l, *np;
         bool replaced = false;
 
-        json_object_foreach(v, k, l)
-        {
+        json_object_foreach (v, k, l) {
             if (strcmp(k, "skuId") != 0 && strcmp(k, "disabledPlans") != 0 &&
                 strcmp(k, "@odata.type") != 0)
                 return lcw_error_set_target(err, LCW_EINVAL, "addLicenses",
@@ -1579,16 +1285,14 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
         lic = json_pack("{s:s, s:o}", "skuId", sku, "disabledPlans", np);
         if (!lic)
             return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        json_array_foreach(plans, j, l)
-        {
+        json_array_foreach (plans, j, l) {
             if (guid_arg(l, "disabledPlans", plan, err) ||
                 json_array_append_new(np, json_string(plan))) {
                 json_decref(lic);
                 return err->code ? err->code : lcw_error_set(err, LCW_ENOMEM, "out of memory");
             }
         }
-        json_array_foreach(json_object_get(body, "removeLicenses"), j, l)
-        {
+        json_array_foreach (json_object_get(body, "removeLicenses"), j, l) {
             if (lcw_str_eq_ci(json_string_value(l), sku)) {
                 json_decref(lic);
                 return lcw_error_set_target(err, LCW_EINVAL, "addLicenses",
@@ -1596,8 +1300,7 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
             }
         }
         /* Adding an assigned sku again replaces its disabledPlans, as in Graph. */
-        json_array_foreach(licenses, j, l)
-        {
+        json_array_foreach (licenses, j, l) {
             if (lcw_str_eq_ci(jsonx_str(l, "skuId") ? jsonx_str(l, "skuId") : "", sku)) {
                 json_array_set(licenses, j, lic);
                 replaced = true;
@@ -1653,8 +1356,7 @@ void api_user_assign_license(struct api_req *req, struct api_resp *resp)
         goto out;
     }
     /* Each newly assigned sku needs a free unit. */
-    json_array_foreach(added, i, v)
-    {
+    json_array_foreach (added, i, v) {
         const json_t *sku = sku_find(skus, json_string_value(v), NULL);
         int64_t used = 0;
         int64_t enabled = jsonx_int(json_object_get(sku, "prepaidUnits"), "enabled", 0);
@@ -1725,8 +1427,7 @@ static int skus_with_usage(struct store_tx *tx, json_t **out, struct lcw_error *
     size_t i;
     int rc = api__skus_get(tx, &skus, err);
 
-    json_array_foreach(skus, i, s)
-    {
+    json_array_foreach (skus, i, s) {
         int64_t used = 0;
 
         if (rc)
@@ -1815,8 +1516,7 @@ static int apply_sku(json_t *sku, const json_t *body, bool is_create, struct lcw
     const char *k;
     json_t *v;
 
-    json_object_foreach((json_t *)(uintptr_t)body, k, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
         if (strcmp(k, "skuId") == 0 && is_create) {
             char id[UUID_STR_LEN];
 
@@ -1893,8 +1593,7 @@ static bool sku_name_taken(const json_t *skus, const char *name, size_t self)
     size_t i;
     json_t *s;
 
-    json_array_foreach(skus, i, s)
-    {
+    json_array_foreach (skus, i, s) {
         if (i != self &&
             lcw_str_eq_ci(jsonx_str(s, "skuPartNumber") ? jsonx_str(s, "skuPartNumber") : "", name))
             return true;

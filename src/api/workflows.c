@@ -187,8 +187,7 @@ static int check_conditions(struct store_tx *tx, struct api_req *req, struct api
             return LCW_EINVAL;
         }
     }
-    json_array_foreach(groups, i, g)
-    {
+    json_array_foreach (groups, i, g) {
         const char *gid = jsonx_str(g, "id");
         json_t *gdoc = NULL;
         int rc = store_entity_get(tx, &store_ent_group, gid ? gid : "", &gdoc, &err);
@@ -217,10 +216,8 @@ static int check_task_references(struct store_tx *tx, struct api_req *req, struc
     size_t i, j;
     json_t *t, *arg;
 
-    json_array_foreach(tasks, i, t)
-    {
-        json_array_foreach(json_object_get(t, "arguments"), j, arg)
-        {
+    json_array_foreach (tasks, i, t) {
+        json_array_foreach (json_object_get(t, "arguments"), j, arg) {
             const char *name = jsonx_str(arg, "name"), *value = jsonx_str(arg, "value");
             json_t *ext = NULL;
             int rc;
@@ -385,8 +382,7 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, item)
-    {
+    json_array_foreach (page.items, i, item) {
         json_t *o = wf_output(item, &q);
 
         if (!o) {
@@ -816,8 +812,7 @@ static json_t *find_task(json_t *tasks, const char *task_id, size_t *index)
     size_t i;
     json_t *t;
 
-    json_array_foreach(tasks, i, t)
-    {
+    json_array_foreach (tasks, i, t) {
         const char *tid = jsonx_str(t, "id");
 
         if (tid && lcw_str_eq_ci(tid, task_id)) {
@@ -998,8 +993,7 @@ void api_workflow_versions_list(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach(page.items, i, item)
-    {
+    json_array_foreach (page.items, i, item) {
         json_t *o = version_output(item, &q);
 
         if (!o) {
@@ -1154,8 +1148,7 @@ int api_maintenance(const struct api_ctx *ctx, struct lcw_error *err)
                     "SELECT pk FROM workflows WHERE deleted_at_ms IS NOT NULL AND"
                     " deleted_at_ms < ?",
                     &p, 1, row_first_text, ids, NULL, err);
-    json_array_foreach(ids, i, idv)
-    {
+    json_array_foreach (ids, i, idv) {
         json_t *wf = NULL;
 
         if (rc)

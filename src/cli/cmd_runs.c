@@ -480,15 +480,13 @@ static int print_plan(struct cli *c, json_t *plan)
     if (c->o.want_json)
         return cli__print_object(c, plan, cols, N(cols));
     /* The task names of each user, for the table. */
-    json_array_foreach(value, i, item)
-    {
+    json_array_foreach (value, i, item) {
         struct buf names;
         size_t k;
         json_t *t;
 
         buf_init(&names, 65536);
-        json_array_foreach(json_object_get(item, "tasks"), k, t)
-        {
+        json_array_foreach (json_object_get(item, "tasks"), k, t) {
             (void)buf_printf(&names, "%s%s%s", k ? ", " : "", jsonx_str(t, "displayName"),
                              jsonx_str(t, "skippedBecauseSucceededIn") ? " (skipped)" : "");
         }
@@ -647,8 +645,7 @@ int cli__cmd_export(struct cli *c)
         rc = export_path(c, &path, wf_id, "runs", buf_cstr(&filter));
     if (!rc)
         rc = cli__api_all(c, buf_cstr(&path), &runs);
-    json_array_foreach(runs, i, run)
-    {
+    json_array_foreach (runs, i, run) {
         if (rc)
             break;
         (void)snprintf(run_path, sizeof(run_path), LW "/workflows/%s/runs/%s/taskProcessingResults",

@@ -147,8 +147,7 @@ static int template_body(struct cli *c, const char *template_id, const char *nam
         return rc;
     for (i = 0; i < N(drop_wf); i++)
         (void)json_object_del(t, drop_wf[i]); /* absent members are fine */
-    json_array_foreach(json_object_get(t, "tasks"), i, task)
-    {
+    json_array_foreach (json_object_get(t, "tasks"), i, task) {
         for (size_t k = 0; k < N(drop_task); k++)
             (void)json_object_del(task, drop_task[k]);
     }

@@ -112,8 +112,7 @@ static json_t *row_props(struct import *im, struct row *r)
     json_t *props = json_object(), *name_j;
     size_t i;
 
-    json_array_foreach(im->header, i, name_j)
-    {
+    json_array_foreach (im->header, i, name_j) {
         const char *name = json_string_value(name_j), *v = cell(r, (long)i), *slash;
         json_t *value;
         bool b;
@@ -190,16 +189,14 @@ static bool is_unchanged(const json_t *props, const json_t *user)
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)(uintptr_t)props, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)props, key, v) {
         const json_t *have = json_object_get(user, key);
 
         if (json_is_object(v)) {
             const char *k2;
             json_t *v2;
 
-            json_object_foreach(v, k2, v2)
-            {
+            json_object_foreach (v, k2, v2) {
                 if (!same_value(k2, v2, json_object_get(have, k2)))
                     return false;
             }
@@ -406,8 +403,7 @@ static int add_groups(struct import *im, struct row *r, const char *groups_cell)
             goto out;
         }
     }
-    json_array_foreach(names, i, name)
-    {
+    json_array_foreach (names, i, name) {
         struct cli_apierr e = {0};
         bool is_member = false;
         json_t *body, *g;
@@ -418,8 +414,7 @@ static int add_groups(struct import *im, struct row *r, const char *groups_cell)
             goto out;
         if (!gid[0])
             continue;
-        json_array_foreach(member_of, k, g)
-        {
+        json_array_foreach (member_of, k, g) {
             if (jsonx_str(g, "id") && lcw_str_eq_ci(jsonx_str(g, "id"), gid))
                 is_member = true;
         }
@@ -477,8 +472,7 @@ static int read_rows(struct import *im, const char *file)
         goto out;
     }
     im->col_upn = im->col_manager = im->col_groups = -1;
-    json_array_foreach(im->header, i, h)
-    {
+    json_array_foreach (im->header, i, h) {
         const char *name = json_string_value(h);
 
         for (size_t k = 0; k < i; k++) {

@@ -82,13 +82,11 @@ int cli__cell(struct buf *b, const json_t *obj, const char *path)
     if (!json_is_array(v))
         return scalar_text(b, v);
     /* A list of scalars reads best as "a,b,c". */
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach (v, i, item) {
         if (json_is_object(item) || json_is_array(item))
             return scalar_text(b, v);
     }
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach (v, i, item) {
         if (!rc && i > 0)
             rc = buf_putc(b, ',');
         if (!rc)
@@ -159,8 +157,7 @@ static int print_csv(const json_t *items, const struct cli_col *cols, size_t n_c
         cli__csv_field(stdout, cols[k].header);
     }
     (void)fputs("\r\n", stdout);
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         for (size_t k = 0; k < n_cols; k++) {
             buf_reset(&b);
             if (cli__cell(&b, item, cols[k].path)) {
@@ -251,8 +248,7 @@ int cli__print_list(struct cli *c, const json_t *items, const struct cli_col *co
         return print_csv(items, cols, n_cols);
     if (c->o.want_quiet) {
         buf_init(&b, CELL_MAX_BYTES);
-        json_array_foreach(items, i, item)
-        {
+        json_array_foreach (items, i, item) {
             buf_reset(&b);
             if (cli__cell(&b, item, cols[0].path)) {
                 buf_release(&b);

@@ -104,15 +104,15 @@ static int ensure_admin_token(const struct api_ctx *ctx, struct lcw_error *err)
         /* The name records which value it was, without revealing it. */
         (void)snprintf(name, sizeof(name), "admin-env-%.12s", hash);
         {
-            /* The name is taken when this value was revoked earlier: the
-             * variable still says it must work, so issue it again. */
-            struct store_token old;
+            /* Revoked earlier but still in LCW_ADMIN_TOKEN: the variable says it
+             * must work, so it is made live again (the value is the key). */
             struct store_tx ttx;
 
-            if (store_tx_begin(ctx->store, &ttx, STORE_TX_READ, err) == 0) {
-                if (store_token_find_by_name(&ttx, name, &old, err) == 0)
-                    (void)snprintf(name, sizeof(name), "admin-env-%.12s-%lld", hash,
-                                   (long long)lcw_clock_now(ctx->clock));
+            if (store_tx_begin(ctx->store, &ttx, STORE_TX_WRITE, err) == 0) {
+                if (store_token_unrevoke(&ttx, hash, err) == 0 && store_tx_commit(&ttx, err) == 0) {
+                    log_warn("admin_token_unrevoked", "name=%s source=LCW_ADMIN_TOKEN", name);
+                    return 0;
+                }
                 store_tx_rollback(&ttx);
             }
         }

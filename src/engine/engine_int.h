@@ -37,6 +37,10 @@ struct engine {
     bool is_stopping;  /* guarded by lock */
 };
 
+/* Audit a run's start (is_end false) or end, as "<kind> workflow execution started". */
+int engine__audit_run(struct store_tx *tx, const char *workflow_id, const json_t *run, bool is_end,
+                      int64_t now_ms, struct lcw_error *err);
+
 /* If no user result of the run is pending, give the run its final status. */
 int engine__run_finish_if_done(struct store_tx *tx, const char *workflow_id, const char *run_id,
                                int64_t now_ms, struct lcw_error *err);

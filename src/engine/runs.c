@@ -29,8 +29,7 @@ void engine_doc_public(json_t *doc)
     json_t *v;
     void *tmp;
 
-    json_object_foreach_safe(doc, tmp, k, v)
-    {
+    json_object_foreach_safe (doc, tmp, k, v) {
         if (k[0] == '#')
             json_object_del(doc, k);
     }
@@ -50,8 +49,7 @@ const json_t *engine_version_task(const json_t *version, const char *task_id)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t)
-    {
+    json_array_foreach (json_object_get(version, "tasks"), i, t) {
         const char *id = jsonx_str(t, "id");
 
         if (id && lcw_str_eq_ci(id, task_id))
@@ -67,8 +65,7 @@ static json_t *enabled_task_ids(const json_t *version)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t)
-    {
+    json_array_foreach (json_object_get(version, "tasks"), i, t) {
         if (ids && jsonx_bool(t, "isEnabled", true) &&
             json_array_append_new(ids, json_string(jsonx_str(t, "id")))) {
             json_decref(ids);
@@ -76,6 +73,51 @@ static json_t *enabled_task_ids(const json_t *version)
         }
     }
     return ids;
+}
+
+/* "Schedule workflow execution started", "On-demand ...", as spec A.5 names them. */
+static const char *execution_label(const char *type)
+{
+    if (!type)
+        return "Workflow";
+    if (strcmp(type, "scheduled") == 0)
+        return "Schedule workflow";
+    if (strcmp(type, "onDemand") == 0)
+        return "On-demand workflow";
+    if (strcmp(type, "activatedWithScope") == 0)
+        return "Reprocess workflow";
+    if (strcmp(type, "preview") == 0)
+        return "Preview workflow";
+    return "Workflow";
+}
+
+int engine__audit_run(struct store_tx *tx, const char *workflow_id, const json_t *run, bool is_end,
+                      int64_t now_ms, struct lcw_error *err)
+{
+    char activity[96], reason[160] = "";
+    const char *status = jsonx_str(run, "processingStatus");
+    json_t *wf = NULL, *targets, *details, *who;
+    struct lcw_error ignore = {0};
+
+    (void)snprintf(activity, sizeof(activity), "%s execution %s",
+                   execution_label(jsonx_str(run, "workflowExecutionType")),
+                   is_end ? "completed" : "started");
+    if (is_end)
+        (void)snprintf(reason, sizeof(reason), "Run ended %s", status ? status : "");
+    (void)store_entity_get(tx, &store_ent_workflow, workflow_id, &wf, &ignore);
+    targets = json_pack("[{s:s, s:s?, s:s, s:[]}, {s:s, s:s, s:s, s:[]}]", "id", workflow_id,
+                        "displayName", jsonx_str(wf, "displayName"), "type", "Workflow",
+                        "modifiedProperties", "id", jsonx_str(run, "id"), "displayName", "run",
+                        "type", "Run", "modifiedProperties");
+    details = json_pack("[{s:s, s:s}, {s:s, s:s?}]", "key", "runId", "value", jsonx_str(run, "id"),
+                        "key", "processingStatus", "value", status);
+    who = json_pack("{s:n, s:{s:s, s:s}}", "user", "app", "displayName",
+                    "Lifecycle Workflows engine", "appId", "lcwd");
+    json_decref(wf);
+    return store_audit_add(
+            tx, now_ms, jsonx_str(run, "id"), "WorkflowManagement", activity, "Update",
+            is_end && status && (strcmp(status, "failed") == 0) ? "failure" : "success",
+            reason[0] ? reason : NULL, who, targets, details, err);
 }
 
 int engine_link_add(struct store_tx *tx, const char *kind, const char *source, const char *new_run,
@@ -284,6 +326,8 @@ int engine__run_finish_if_done(struct store_tx *tx, const char *workflow_id, con
     json_object_set_new(run, "lastUpdatedDateTime", time_or_null(now_ms));
     rc = store_entity_put(tx, &store_ent_run, run_id, workflow_id, run, err);
     if (!rc)
+        rc = engine__audit_run(tx, workflow_id, run, true, now_ms, err);
+    if (!rc)
         log_info("run_finished", "workflow=%s run=%s status=%s users=%lld canceled=%lld",
                  workflow_id, run_id, status, (long long)users, (long long)sc.canceled);
     json_decref(run);
@@ -360,8 +404,7 @@ int engine_run_cancel(struct store_tx *tx, const char *workflow_id, const char *
                         "SELECT doc FROM user_results WHERE run_id = ? AND"
                         " processing_status = 'queued'",
                         &p, 1, row_doc_append, queued, NULL, err);
-    json_array_foreach(queued, i, ur)
-    {
+    json_array_foreach (queued, i, ur) {
         struct store_val wp = STORE_V_TEXT(jsonx_str(ur, "id"));
 
         if (rc)
@@ -542,8 +585,7 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
                         urs, NULL, err);
     if (!rc)
         rc = engine_version_get(tx, wf_id, spec.version, &version, err);
-    json_array_foreach(urs, i, ur)
-    {
+    json_array_foreach (urs, i, ur) {
         json_t *ids = json_object_get(ur, K_TASKS);
         int64_t failed = 0;
         size_t k;
@@ -551,8 +593,7 @@ int engine_preview_create(struct engine *e, struct store_tx *tx, const json_t *w
 
         if (rc)
             break;
-        json_array_foreach(ids, k, tid)
-        {
+        json_array_foreach (ids, k, tid) {
             const json_t *task = engine_version_task(version, json_string_value(tid));
             const struct task_executor *x =
                     task ? tasks_find(jsonx_str(task, "taskDefinitionId")) : NULL;

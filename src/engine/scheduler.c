@@ -63,15 +63,13 @@ static int conditions_load(struct store_tx *tx, struct engine *e, const json_t *
         rc = odata_filter_parse(rule, strlen(rule), &c->rule, err);
     if (!rc && json_object_get(c->scope, "groups")) {
         c->scope_members = json_object();
-        json_array_foreach(json_object_get(c->scope, "groups"), i, g)
-        {
+        json_array_foreach (json_object_get(c->scope, "groups"), i, g) {
             json_t *ids = NULL;
             size_t k;
             json_t *id;
 
             if (dir_group_member_ids(e->opts.dir, tx, jsonx_str(g, "id"), &ids, err) == 0) {
-                json_array_foreach(ids, k, id)
-                {
+                json_array_foreach (ids, k, id) {
                     json_object_set_new(c->scope_members, json_string_value(id), json_true());
                 }
             }
@@ -212,8 +210,7 @@ static bool watches(const json_t *trigger, const char *attribute)
     size_t i, n = strcspn(attribute, "/");
     json_t *a;
 
-    json_array_foreach(json_object_get(trigger, "triggerAttributes"), i, a)
-    {
+    json_array_foreach (json_object_get(trigger, "triggerAttributes"), i, a) {
         const char *name = jsonx_str(a, "name");
 
         if (name && (lcw_str_eq_ci(name, attribute) ||
@@ -240,8 +237,7 @@ static int on_change(void *ctx, const struct dir_change *ch)
 
         if (strcmp(ch->kind, kind) != 0 || !ch->attribute)
             return 0;
-        json_array_foreach(json_object_get(ev->c->scope, "groups"), i, g)
-        {
+        json_array_foreach (json_object_get(ev->c->scope, "groups"), i, g) {
             if (lcw_str_eq_ci(jsonx_str(g, "id") ? jsonx_str(g, "id") : "", ch->attribute))
                 json_object_set_new(ev->users, ch->object_id, json_true());
         }
@@ -258,8 +254,7 @@ static bool over_threshold(const json_t *qc, int64_t n_users, int64_t population
     size_t i;
     json_t *cond;
 
-    json_array_foreach(json_object_get(qc, "conditions"), i, cond)
-    {
+    json_array_foreach (json_object_get(qc, "conditions"), i, cond) {
         const char *t = short_type(cond);
 
         n_conditions++;
@@ -363,8 +358,7 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
             rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
             goto out;
         }
-        json_object_foreach(ev.users, uid, val)
-        {
+        json_object_foreach (ev.users, uid, val) {
             subjects[i++].user_id = uid;
         }
         {
@@ -373,8 +367,7 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
 
             rc = engine_run_create(tx, &spec, run_id, err);
         }
-        json_object_foreach(ev.users, uid, val)
-        {
+        json_object_foreach (ev.users, uid, val) {
             struct store_val p[5] = {STORE_V_TEXT(wf_id), STORE_V_TEXT(uid),
                                      STORE_V_TEXT(json_string_value(val)), STORE_V_TEXT(run_id),
                                      STORE_V_INT(now)};
@@ -499,8 +492,7 @@ int engine_schedule_now(struct engine *e, struct lcw_error *err)
     store_tx_rollback(&tx);
     if (rc)
         goto out;
-    json_array_foreach(wfs, i, wf)
-    {
+    json_array_foreach (wfs, i, wf) {
         const char *type = short_type(json_object_get(wf, "executionConditions"));
         const char *trig =
                 short_type(json_object_get(json_object_get(wf, "executionConditions"), "trigger"));

@@ -20,6 +20,8 @@
 #include <string.h>
 
 #define IDLE_POLL_MS 1000
+/* Rounds a batch may take: see process_batch. */
+#define ENGINE_MAX_ROUNDS_PER_TASKS 64
 
 /* One claimed user result. */
 struct item {
@@ -262,8 +264,8 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
             delay_s *= coeff;
         if (delay_s > cap_s)
             delay_s = cap_s;
-        if ((int64_t)(delay_s * 1000) > retry_after)
-            retry_after = (int64_t)(delay_s * 1000);
+        /* The task's policy decides the delay, not the executor's suggestion. */
+        retry_after = (int64_t)(delay_s * 1000);
         (void)snprintf(msg, sizeof(msg), "Attempt %lld of %lld failed: %s; retrying in %.0f s",
                        (long long)attempts, (long long)max_attempts, r->message,
                        (double)retry_after / 1000);
@@ -291,6 +293,15 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
                                    err);
         it->is_done = true;
         return rc;
+    }
+    if (outcome == TASK_COMPLETED && attempts > 1) {
+        /* Each attempt stays visible: the earlier ones failed. */
+        char first[sizeof(msg)];
+
+        lcw_strlcpy(first, msg, sizeof(first));
+        (void)snprintf(msg, sizeof(msg),
+                       "Succeeded on attempt %lld of %lld after transient failures: %.400s",
+                       (long long)attempts, (long long)max_attempts, first);
     }
     rc = engine__task_result_put(
             tx, it->workflow_id, it->ur, task, tr_id,
@@ -395,6 +406,8 @@ static int prepare(struct store_tx *tx, struct batch *b, struct item *it, int64_
             json_object_set_new(run, "lastUpdatedDateTime", time_json(now));
             rc = store_entity_put(tx, &store_ent_run, jsonx_str(run, "id"), it->workflow_id, run,
                                   err);
+            if (!rc)
+                rc = engine__audit_run(tx, it->workflow_id, run, false, now, err);
         }
     }
 out:
@@ -671,10 +684,21 @@ static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
     for (size_t i = 0; !rc && i < b->n; i++) {
         struct item *it = &b->items[i];
         struct store_val p[3];
+        json_t *run = NULL;
 
         if (it->is_done)
             continue;
-        rc = advance(&tx, b, it, now, err);
+        /* A cancel that came while this batch ran stops the user's next task. */
+        rc = store_entity_get(&tx, &store_ent_run, jsonx_str(it->ur, K_RUN_ID), &run, err);
+        if (!rc && jsonx_bool(run, K_CANCEL, false)) {
+            json_decref(run);
+            it->has_report = false;
+            rc = cancel_user(&tx, b, it, "The run was canceled before this task ran", now, err);
+            continue;
+        }
+        json_decref(run);
+        if (!rc)
+            rc = advance(&tx, b, it, now, err);
         if (!rc && !it->is_done) {
             rc = store_entity_put(&tx, &store_ent_user_result, it->id, it->workflow_id, it->ur,
                                   err);
@@ -688,8 +712,7 @@ static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
                                 p, 3, NULL, NULL, NULL, err);
         }
     }
-    json_object_foreach(b->runs_touched, run_id, wf)
-    {
+    json_object_foreach (b->runs_touched, run_id, wf) {
         if (rc)
             break;
         rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id, now, err);
@@ -715,6 +738,26 @@ static void batch_release(struct batch *b)
     json_object_clear(b->runs_touched);
 }
 
+/* Give back the leases of users this batch did not finish (engine stopping). */
+static void release_unfinished(struct batch *b, struct lcw_error *err)
+{
+    struct store_tx tx;
+
+    if (store_tx_begin(b->e->opts.store, &tx, STORE_TX_WRITE, err))
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_val p[2] = {STORE_V_TEXT(b->items[i].id), STORE_V_TEXT(b->owner)};
+
+        if (!b->items[i].is_done)
+            (void)store_exec(&tx,
+                             "UPDATE work_items SET lease_owner = NULL, lease_expires_at_ms ="
+                             " NULL WHERE id = ? AND lease_owner = ?",
+                             p, 2, NULL, NULL, NULL, err);
+    }
+    if (store_tx_commit(&tx, err))
+        store_tx_rollback(&tx);
+}
+
 /* Process one claimed batch to the end (or until the engine stops). */
 static int process_batch(struct batch *b, struct lcw_error *err)
 {
@@ -733,8 +776,7 @@ static int process_batch(struct batch *b, struct lcw_error *err)
         const char *run_id;
         json_t *wf;
 
-        json_object_foreach(b->runs_touched, run_id, wf)
-        {
+        json_object_foreach (b->runs_touched, run_id, wf) {
             if (!rc)
                 rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id, now, err);
         }
@@ -745,15 +787,18 @@ static int process_batch(struct batch *b, struct lcw_error *err)
         return rc;
     }
     rc = store_tx_commit(&tx, err);
-    while (!rc && any_left) {
+    /* Every round either finishes, releases or advances a user by at least
+     * one task, so a user cannot need more rounds than it has tasks (plus
+     * the rounds that record remote outcomes); the bound guards the loop. */
+    for (int round = 0; !rc && any_left && round < 4 * ENGINE_MAX_ROUNDS_PER_TASKS; round++) {
         bool any_remote;
 
         now = lcw_clock_now(e->opts.clock);
         rc = start_remote(b, now, &any_remote, err);
         if (rc)
             break;
-        if (any_remote)
-            run_remote(b, lcw_clock_now(e->opts.clock));
+        /* Also runs remote tasks left in progress by a retry or a crash. */
+        run_remote(b, lcw_clock_now(e->opts.clock));
         rc = round_local(b, lcw_clock_now(e->opts.clock), err);
         any_left = false;
         for (size_t i = 0; i < b->n; i++)
@@ -763,6 +808,8 @@ static int process_batch(struct batch *b, struct lcw_error *err)
             any_left = false;
         pthread_mutex_unlock(&e->lock);
     }
+    if (!rc && any_left)
+        release_unfinished(b, err);
     return rc;
 }
 
@@ -785,8 +832,7 @@ static void sweep(struct engine *e)
                     " 'inProgress') AND NOT EXISTS (SELECT 1 FROM user_results u WHERE"
                     " u.run_id = runs.pk AND u.processing_status IN ('queued', 'inProgress'))",
                     NULL, 0, row_pending_run, pending, NULL, &err);
-    json_object_foreach(pending, run_id, wf)
-    {
+    json_object_foreach (pending, run_id, wf) {
         if (!rc)
             rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id,
                                             lcw_clock_now(e->opts.clock), &err);

@@ -18,8 +18,7 @@ static size_t json_depth(json_t *v, size_t limit)
         const char *k;
         json_t *m;
 
-        json_object_foreach(v, k, m)
-        {
+        json_object_foreach (v, k, m) {
             size_t d = json_depth(m, limit - 1);
 
             if (d > best)
@@ -31,8 +30,7 @@ static size_t json_depth(json_t *v, size_t limit)
         size_t i;
         json_t *m;
 
-        json_array_foreach(v, i, m)
-        {
+        json_array_foreach (v, i, m) {
             size_t d = json_depth(m, limit - 1);
 
             if (d > best)
@@ -145,8 +143,7 @@ int jsonx_select(json_t *obj, char *const *names, size_t n)
     json_t *v;
     void *tmp;
 
-    json_object_foreach_safe(obj, tmp, k, v)
-    {
+    json_object_foreach_safe (obj, tmp, k, v) {
         bool keep = strncmp(k, "@odata.", 7) == 0;
 
         for (size_t i = 0; i < n && !keep; i++) {

@@ -210,8 +210,7 @@ static int attributes_value(struct vctx *c, const char *value)
                          MAX_ATTRS);
         goto out;
     }
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach (obj, key, v) {
         if (!model__attribute_name_ok(key)) {
             rc = model__fail(c, "'attributes': '%s' is not a user attribute name", key);
             goto out;

@@ -144,8 +144,7 @@ int model__check_keys(struct vctx *c, const json_t *obj, const char *what,
     size_t old;
     int rc = 0;
 
-    json_object_foreach(unconst(obj), key, v)
-    {
+    json_object_foreach (unconst(obj), key, v) {
         (void)v;
         if (strcmp(key, "@odata.type") == 0 || in_list(allowed, key))
             continue;

@@ -204,8 +204,7 @@ static int task_extensions(struct vctx *c, const json_t *t, json_t *task)
 
         if (!json_is_object(rp))
             return model__fail_at(c, "retryPolicy", "must be an object");
-        json_object_foreach((json_t *)(uintptr_t)rp, k, v)
-        {
+        json_object_foreach ((json_t *)(uintptr_t)rp, k, v) {
             bool known = false;
 
             for (size_t i = 0; i < 4; i++)

@@ -201,8 +201,7 @@ static bool flag_set(const json_t *v, const char *tok, size_t n, bool ci)
     if (json_is_array(v)) {
         size_t k;
         const json_t *it;
-        json_array_foreach(v, k, it)
-        {
+        json_array_foreach (v, k, it) {
             const char *s = json_string_value(it);
             size_t len = json_string_length(it);
             if (!s)
@@ -299,8 +298,7 @@ static bool eval_lambda(struct evaluator *ev, const struct odata_expr *e)
         return json_array_size(arr) > 0;
     /* The parser bounds lambda nesting by ODATA_FILTER_MAX_DEPTH. */
     LCW_ASSERT(ev->n_vars < ODATA_FILTER_MAX_DEPTH);
-    json_array_foreach(arr, k, it)
-    {
+    json_array_foreach (arr, k, it) {
         bool r;
         ev->vars[ev->n_vars++] = it;
         r = eval_node(ev, e->lhs);

@@ -127,6 +127,20 @@ int store_token_revoke(struct store_tx *tx, const char *name, int64_t now_ms, st
     return 0;
 }
 
+int store_token_unrevoke(struct store_tx *tx, const char *hash_hex, struct lcw_error *err)
+{
+    struct store_val p = STORE_V_TEXT(hash_hex);
+    int64_t changes = 0;
+    int rc = store_exec(tx,
+                        "UPDATE tokens SET revoked_at_ms = NULL WHERE hash = ? AND revoked_at_ms"
+                        " IS NOT NULL",
+                        &p, 1, NULL, NULL, &changes, err);
+
+    if (!rc && changes == 0)
+        rc = lcw_error_set(err, LCW_ENOTFOUND, "no revoked token with that value");
+    return rc;
+}
+
 int store_token_touch(struct store_tx *tx, const char *id, int64_t now_ms, struct lcw_error *err)
 {
     struct store_val p[2] = {STORE_V_INT(now_ms), STORE_V_TEXT(id)};
@@ -263,4 +277,30 @@ int store_dir_change_add(struct store_tx *tx, int64_t now_ms, const char *kind,
                       "INSERT INTO directory_changes (id, changed_at_ms, kind, object_id,"
                       " attribute, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
                       p, 7, NULL, NULL, NULL, err);
+}
+
+int store_audit_add(struct store_tx *tx, int64_t now_ms, const char *correlation_id,
+                    const char *category, const char *activity, const char *operation,
+                    const char *result, const char *reason, json_t *initiated_by, json_t *targets,
+                    json_t *details, struct lcw_error *err)
+{
+    char id[UUID_STR_LEN], ts[TIMEFMT_LEN];
+    json_t *ev;
+    int rc;
+
+    uuid_v7(now_ms, id);
+    timefmt_format(now_ms, ts);
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:o, s:o}", "id", id,
+                   "category", category, "correlationId", correlation_id ? correlation_id : "",
+                   "result", result, "resultReason", reason ? reason : "", "activityDisplayName",
+                   activity, "activityDateTime", ts, "loggedByService", "Lifecycle Workflows",
+                   "operationType", operation, "initiatedBy",
+                   initiated_by ? initiated_by : json_object(), "targetResources",
+                   targets ? targets : json_array(), "additionalDetails",
+                   details ? details : json_array());
+    if (!ev)
+        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    rc = store_entity_put(tx, &store_ent_audit, id, NULL, ev, err);
+    json_decref(ev);
+    return rc;
 }

@@ -131,8 +131,7 @@ static int split_list(const char *s, json_t **out, struct lcw_error *err)
         s = end ? end + 1 : s + strlen(s);
         if (!n)
             continue;
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach (arr, i, v) {
             if (json_string_length(v) == n && strv_eq_ci((struct strv){p, n}, json_string_value(v)))
                 is_dup = true;
         }
@@ -157,8 +156,7 @@ static void append_names(struct task_report *r, const json_t *names)
     size_t i;
     json_t *v;
 
-    json_array_foreach(names, i, v)
-    {
+    json_array_foreach (names, i, v) {
         msg_append(r, "%s%s", i ? ", " : "", json_string_value(v));
     }
 }
@@ -229,8 +227,7 @@ static int tally_report(const struct tally *t, const struct words *w, struct tas
 
     r->outcome = json_array_size(t->failed) ? TASK_FAILED : TASK_COMPLETED;
     r->message[0] = '\0';
-    json_array_foreach(t->failed, i, v)
-    {
+    json_array_foreach (t->failed, i, v) {
         msg_append(r, "%s%s", i ? "; " : "", json_string_value(v));
     }
     if (n_done) {
@@ -330,8 +327,7 @@ static bool is_team(const json_t *group)
     size_t i;
     json_t *v;
 
-    json_array_foreach(json_object_get(group, "resourceProvisioningOptions"), i, v)
-    {
+    json_array_foreach (json_object_get(group, "resourceProvisioningOptions"), i, v) {
         if (json_is_string(v) && lcw_str_eq_ci(json_string_value(v), "Team"))
             return true;
     }
@@ -391,8 +387,7 @@ static int selected_groups(const struct task_call *call, struct task_report *r, 
                       teams_only ? "Team" : "group");
     }
     rc = tally_init(&t, err);
-    json_array_foreach(ids, i, idv)
-    {
+    json_array_foreach (ids, i, idv) {
         const char *id = json_string_value(idv);
         bool changed = false;
 
@@ -460,8 +455,7 @@ static int all_groups(const struct task_call *call, struct task_report *r, bool 
     removed = json_array();
     if (!removed)
         rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    json_array_foreach(groups, i, g)
-    {
+    json_array_foreach (groups, i, g) {
         bool changed = false;
 
         if (rc)
@@ -552,8 +546,7 @@ static int selected_licenses(const struct task_call *call, struct task_report *r
         return report(r, TASK_FAILED, "The 'licenses' argument names no license");
     }
     rc = tally_init(&t, err);
-    json_array_foreach(names, i, nv)
-    {
+    json_array_foreach (names, i, nv) {
         const char *name = json_string_value(nv);
 
         if (rc)
@@ -657,8 +650,7 @@ static int run_update_attributes(const struct task_call *call, struct task_repor
         bool is_first = true;
 
         report(r, TASK_COMPLETED, "User attributes already had the requested values (");
-        json_object_foreach(attrs, k, v)
-        {
+        json_object_foreach (attrs, k, v) {
             msg_append(r, "%s%s", is_first ? "" : ", ", k);
             is_first = false;
         }

@@ -64,8 +64,7 @@ const char *tasks__mail_arg(const json_t *task, const char *name)
     const json_t *args = json_object_get(task, "arguments"), *a;
     size_t i;
 
-    json_array_foreach(args, i, a)
-    {
+    json_array_foreach (args, i, a) {
         const char *n = jsonx_str(a, "name"), *v = jsonx_str(a, "value");
 
         if (n && lcw_str_eq_ci(n, name))
@@ -144,8 +143,7 @@ static const json_t *member_ci(const json_t *obj, const char *name, size_t len)
 
     if (!json_is_object(obj))
         return NULL;
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
         if (strlen(key) == len && strv_eq_ci((struct strv){key, len}, name))
             return v;
     }
@@ -474,8 +472,7 @@ static int value_text(struct buf *out, const json_t *v, bool *is_known)
     case JSON_NULL:
         return 0;
     case JSON_ARRAY:
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
             bool k;
             int rc;
 

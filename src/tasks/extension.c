@@ -361,8 +361,7 @@ static const json_t *member_ci(const json_t *obj, const char *name)
 
     if (!json_is_object(obj))
         return NULL;
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
         if (lcw_str_eq_ci(key, name))
             return v;
     }
@@ -386,8 +385,7 @@ static void response_outcome(const struct ext_target *t, const struct capture *c
     status = json_string_value(member_ci(data, "operationStatus"));
     reasons = member_ci(data, "statusReasons");
     text[0] = '\0';
-    json_array_foreach(reasons, i, r)
-    {
+    json_array_foreach (reasons, i, r) {
         const char *s = json_is_string(r) ? json_string_value(r)
                                           : jsonx_str(r, "message"); /* tolerate {message} */
         int k;
@@ -431,21 +429,29 @@ static void failure_outcome(const struct ext_target *t, const struct attempt *a,
 {
     char snip[EXT_SNIPPET_BYTES + 16], tries[32] = "";
 
+    /* 408, 429, 5xx, timeouts and connection errors are transient: the
+     * engine retries them when the task has a retryPolicy, and fails them at
+     * once when it has none (as Entra does). Other answers fail for good. */
+    bool is_transient =
+            a->curl_rc != CURLE_OK || a->status == 408 || a->status == 429 || a->status >= 500;
+    enum task_outcome outcome = is_transient ? TASK_RETRY : TASK_FAILED;
+
     if (attempts > 1)
         (void)snprintf(tries, sizeof(tries), " (%d attempts)", attempts);
     if (a->curl_rc == CURLE_OK) {
         snippet(cap, snip, sizeof(snip));
-        tasks__remote_report(report, TASK_FAILED, "The extension endpoint answered %ld%s: %s",
+        tasks__remote_report(report, outcome, "The extension endpoint answered %ld%s: %s",
                              a->status, tries, snip);
     } else if (a->curl_rc == CURLE_OPERATION_TIMEDOUT) {
-        tasks__remote_report(report, TASK_FAILED,
+        tasks__remote_report(report, outcome,
                              "The extension endpoint did not answer within %lld ms%s",
                              (long long)t->timeout_ms, tries);
     } else {
-        tasks__remote_report(report, TASK_FAILED,
-                             "The extension endpoint could not be called%s: %s", tries,
-                             a->curl_err[0] ? a->curl_err : curl_easy_strerror(a->curl_rc));
+        tasks__remote_report(report, outcome, "The extension endpoint could not be called%s: %s",
+                             tries, a->curl_err[0] ? a->curl_err : curl_easy_strerror(a->curl_rc));
     }
+    if (is_transient)
+        report->retry_after_ms = 30000;
 }
 
 static int ext_run(const struct task_call *call, struct task_report *report, struct lcw_error *err)

@@ -58,8 +58,7 @@ const char *tasks_arg(const json_t *task, const char *name)
 
     if (!name)
         return NULL;
-    json_array_foreach(args, i, a)
-    {
+    json_array_foreach (args, i, a) {
         const char *n = jsonx_str(a, "name");
 
         if (n && lcw_str_eq_ci(n, name))

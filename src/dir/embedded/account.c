@@ -105,8 +105,7 @@ int dir__emb_user_delete(struct dir *d, struct store_tx *tx, const char *user_id
         goto out; /* already deleted */
     id = jsonx_str(doc, "id");
     rc = store_member_ids(t.tx, id, true, &groups, err);
-    json_array_foreach(groups, i, g)
-    {
+    json_array_foreach (groups, i, g) {
         if (rc)
             break;
         rc = store_dir_change_add(t.tx, now_ms, "memberRemoved", id, json_string_value(g), id, NULL,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lcw/jsonx.h"
+#include "lcw/model.h"
 
 #define USER_COLS_SQL "SELECT doc FROM users WHERE deleted_at_ms IS NULL ORDER BY pk"
 
@@ -62,9 +63,7 @@ bool dir__emb_user_is_deleted(const json_t *doc)
 
 bool dir__same_value(const json_t *a, const json_t *b)
 {
-    if (!a || json_is_null(a))
-        return !b || json_is_null(b);
-    return b && json_equal(a, b);
+    return model_user_value_same(a, b);
 }
 
 int dir__emb_user_load(struct store_tx *tx, const char *id, bool with_deleted, json_t **out,
@@ -102,8 +101,7 @@ json_t *dir__emb_user_output(const json_t *doc)
 
     if (!out)
         return NULL;
-    json_object_foreach((json_t *)(uintptr_t)doc, k, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)doc, k, v) {
         /* "#lcw.*" members are lcw's bookkeeping (directory.md), never shown. */
         if (k[0] != '#' && json_object_set(out, k, v)) {
             json_decref(out);

@@ -37,8 +37,7 @@ static const json_t *sku_find(const json_t *skus, const char *name)
     size_t i;
     json_t *s;
 
-    json_array_foreach(skus, i, s)
-    {
+    json_array_foreach (skus, i, s) {
         const char *id = jsonx_str(s, "skuId"), *part = jsonx_str(s, "skuPartNumber");
 
         if ((id && lcw_str_eq_ci(id, name)) || (part && lcw_str_eq_ci(part, name)))
@@ -53,8 +52,7 @@ static long lic_index(const json_t *lic, const char *sku_id)
     size_t i;
     json_t *l;
 
-    json_array_foreach(lic, i, l)
-    {
+    json_array_foreach (lic, i, l) {
         const char *id = jsonx_str(l, "skuId");
 
         if (id && lcw_str_eq_ci(id, sku_id))
@@ -201,8 +199,7 @@ int dir__emb_licenses_remove(struct dir *d, struct store_tx *tx, const char *use
     }
     rc = load(t.tx, user_id, &doc, &lic, err);
     if (!rc && n == 0) {
-        json_array_foreach(lic, i, l)
-        {
+        json_array_foreach (lic, i, l) {
             const char *id = jsonx_str(l, "skuId");
 
             if (id && json_array_append_new(changed, json_string(id))) {

@@ -154,8 +154,7 @@ static json_t *list_all(struct store *s, const char *filter, const char *orderby
                                            &page, &err),
                          0);
         store_tx_rollback(&tx);
-        json_array_foreach(page.items, i, item)
-        {
+        json_array_foreach (page.items, i, item) {
             json_array_append_new(ids, json_string(jsonx_str(item, "displayName")));
         }
         free(token);

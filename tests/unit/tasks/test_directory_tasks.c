@@ -164,8 +164,7 @@ static const struct step steps[] = {
         {ADD_G, U_NONE, ARG("groupID", G_SALES), TASK_FAILED, "no longer exists", true},
         /* Partial: the good group is processed, the task fails naming the bad one. */
         {ADD_G, U_ADELE, ARG("groupID", G_NONE "," G_SALES "," G_ALL), TASK_FAILED,
-         "=group '" G_NONE
-         "' does not exist. Added to 1 group: Sales. User was already a member "
+         "=group '" G_NONE "' does not exist. Added to 1 group: Sales. User was already a member "
          "of group 'All employees' (" G_ALL ")",
          false},
         {REM_G, U_CARA, ARG("groupID", G_SALES), TASK_COMPLETED, "=Removed from 1 group: Sales",

@@ -374,9 +374,9 @@ static void test_extension__server_error__retried_per_client_configuration(void 
         size_t requests;
         const char *message;
     } rows[] = {
-            {1, "{\"status\":500,\"body\":\"boom\\u0007 happened\"}", TASK_FAILED, 2,
+            {1, "{\"status\":500,\"body\":\"boom\\u0007 happened\"}", TASK_RETRY, 2,
              "The extension endpoint answered 500 (2 attempts): boom  happened"},
-            {0, "{\"status\":503,\"body\":\"\"}", TASK_FAILED, 1,
+            {0, "{\"status\":503,\"body\":\"\"}", TASK_RETRY, 1,
              "The extension endpoint answered 503: (empty body)"},
             {1, "{\"status\":404,\"body\":\"no such hook\"}", TASK_FAILED, 1,
              "The extension endpoint answered 404: no such hook"},
@@ -414,7 +414,7 @@ static void test_extension__slow_endpoint__timeout_per_attempt(void **state)
     run_ext(&r, ext, U_ADA);
     assert_true(lcw_monotonic_ms() - start < 1500); /* two 300 ms attempts, not the delay */
     assert_int_equal(r.rc, 0);
-    assert_int_equal(r.report.outcome, TASK_FAILED);
+    assert_int_equal(r.report.outcome, TASK_RETRY);
     assert_string_equal(r.report.message,
                         "The extension endpoint did not answer within 300 ms (2 attempts)");
     assert_requests(2);
@@ -433,7 +433,7 @@ static void test_extension__unreachable__failed_after_retry(void **state)
     put_http_extension(ext, "\"replyMode\":\"none\"", 500, 1);
     lcw_strlcpy(g.url, saved, sizeof(g.url));
     run_ext(&r, ext, U_ADA);
-    assert_int_equal(r.report.outcome, TASK_FAILED);
+    assert_int_equal(r.report.outcome, TASK_RETRY);
     assert_non_null(
             strstr(r.report.message, "The extension endpoint could not be called (2 attempts): "));
     run_release(&r);
