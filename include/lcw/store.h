@@ -225,6 +225,13 @@ int store_audit_add(struct store_tx *tx, int64_t now_ms, const char *correlation
 
 /* ---------------------------------------------------------- directory */
 
+/*
+ * Units of SKU `sku_id` (any case) held by live users, from an index kept in
+ * step with every user document store_entity_put writes.
+ */
+int store_sku_consumed(struct store_tx *tx, const char *sku_id, int64_t *out,
+                       struct lcw_error *err);
+
 int store_member_add(struct store_tx *tx, const char *group_id, const char *user_id, int64_t now_ms,
                      bool *added, struct lcw_error *err);
 int store_member_remove(struct store_tx *tx, const char *group_id, const char *user_id,

@@ -1170,13 +1170,7 @@ int api__skus_get(struct store_tx *tx, json_t **out, struct lcw_error *err)
 
 int api__sku_consumed(struct store_tx *tx, const char *sku_id, int64_t *out, struct lcw_error *err)
 {
-    char pat[UUID_STR_LEN + 32];
-    struct store_val p;
-
-    (void)snprintf(pat, sizeof(pat), "%%\"skuId\":\"%s\"%%", sku_id);
-    p = STORE_V_TEXT(pat);
-    return store_entity_count(tx, &store_ent_user, NULL, "deleted_at_ms IS NULL AND doc LIKE ?", &p,
-                              1, out, err);
+    return store_sku_consumed(tx, sku_id, out, err);
 }
 
 static json_t *sku_find(json_t *skus, const char *sku_id, size_t *index)

@@ -13,6 +13,8 @@
 
 #include "lcw/jsonx.h"
 
+#include "store_int.h"
+
 #define EQ  ODATA_OP_EQ
 #define ORD ODATA_OP_ORDER
 #define IN  ODATA_OP_IN
@@ -283,10 +285,64 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
         goto out;
     }
     rc = store_exec(tx, buf_cstr(&sql), vals, n, NULL, NULL, NULL, err);
+    if (!rc && e == &store_ent_user)
+        rc = store__user_licenses_sync(tx, pk, doc, err);
 out:
     lcw_free(text);
     buf_release(&sql);
     return rc;
+}
+
+int store__user_licenses_sync(struct store_tx *tx, const char *user_id, const json_t *doc,
+                              struct lcw_error *err)
+{
+    struct store_val p[2] = {STORE_V_TEXT(user_id), STORE_V_NULL};
+    const json_t *deleted = json_object_get(doc, "deletedDateTime");
+    size_t i;
+    json_t *lic;
+    int rc = store_exec(tx, "DELETE FROM user_licenses WHERE user_id = ?", p, 1, NULL, NULL, NULL,
+                        err);
+
+    /* A deleted user holds no units. */
+    if (rc || (deleted && !json_is_null(deleted)))
+        return rc;
+    json_array_foreach (json_object_get(doc, "assignedLicenses"), i, lic) {
+        char sku[UUID_STR_LEN];
+        const char *id = jsonx_str(lic, "skuId");
+
+        if (!id || strlen(id) >= sizeof(sku))
+            continue;
+        for (size_t k = 0;; k++) {
+            sku[k] = (char)(id[k] >= 'A' && id[k] <= 'Z' ? id[k] + 32 : id[k]);
+            if (!id[k])
+                break;
+        }
+        p[1] = STORE_V_TEXT(sku);
+        rc = store_exec(tx,
+                        "INSERT INTO user_licenses (user_id, sku_id) VALUES (?, ?)"
+                        " ON CONFLICT (user_id, sku_id) DO NOTHING",
+                        p, 2, NULL, NULL, NULL, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_sku_consumed(struct store_tx *tx, const char *sku_id, int64_t *out, struct lcw_error *err)
+{
+    char sku[UUID_STR_LEN];
+    struct store_val p;
+
+    if (strlen(sku_id) >= sizeof(sku))
+        return lcw_error_set(err, LCW_EINVAL, "not a SKU id: '%s'", sku_id);
+    for (size_t k = 0;; k++) {
+        sku[k] = (char)(sku_id[k] >= 'A' && sku_id[k] <= 'Z' ? sku_id[k] + 32 : sku_id[k]);
+        if (!sku_id[k])
+            break;
+    }
+    p = STORE_V_TEXT(sku);
+    return store_query_int(tx, "SELECT COUNT(*) FROM user_licenses WHERE sku_id = ?", &p, 1, out,
+                           err);
 }
 
 static int row_doc(void *ctx, const struct store_val *cols, size_t n)
@@ -330,6 +386,9 @@ int store_entity_delete(struct store_tx *tx, const struct store_entity *e, const
 
     (void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE pk = ?", e->table);
     rc = store_exec(tx, sql, &p, 1, NULL, NULL, &changes, err);
+    if (!rc && e == &store_ent_user)
+        rc = store_exec(tx, "DELETE FROM user_licenses WHERE user_id = ?", &p, 1, NULL, NULL, NULL,
+                        err);
     if (rc)
         return rc;
     if (changes == 0)

@@ -109,10 +109,48 @@ static const char migration_4[] =
         "CREATE INDEX user_results_scheduled ON user_results (parent, scheduled_at_ms);"
         "CREATE INDEX runs_scheduled ON runs (scheduled_at_ms);";
 
+static const char migration_5[] =
+        /* Licence units in use are counted per SKU on every assignment: an
+         * index of (user, sku) kept in step with users' assignedLicenses. */
+        "CREATE TABLE user_licenses (user_id TEXT NOT NULL, sku_id TEXT NOT NULL,"
+        " PRIMARY KEY (user_id, sku_id));"
+        "CREATE INDEX user_licenses_sku ON user_licenses (sku_id);";
+
+static int row_user(void *ctx, const struct store_val *c, size_t n)
+{
+    json_t *users = ctx, *doc;
+    json_error_t jerr;
+
+    if (n < 2 || c[1].kind != STORE_TEXT)
+        return LCW_EINTERNAL;
+    doc = json_loads(c[1].s, 0, &jerr);
+    return doc && !json_array_append_new(users, doc) ? 0 : LCW_ENOMEM;
+}
+
+/* Fill user_licenses from the users already stored. */
+static int backfill_user_licenses(struct store_tx *tx, struct lcw_error *err)
+{
+    json_t *users = json_array(), *doc;
+    size_t i;
+    int rc;
+
+    if (!users)
+        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    rc = store_exec(tx, "SELECT pk, doc FROM users", NULL, 0, row_user, users, NULL, err);
+    json_array_foreach (users, i, doc) {
+        if (!rc)
+            rc = store__user_licenses_sync(tx, json_string_value(json_object_get(doc, "id")), doc,
+                                           err);
+    }
+    json_decref(users);
+    return rc;
+}
+
 const struct store_migration store_migrations[] = {
-        {1, "resources, directory, tokens, audit", migration_1},
-        {2, "run history and the work queue", migration_2},
-        {3, "reprocess lineage", migration_3},
-        {4, "history indexes for summaries and insights", migration_4},
+        {1, "resources, directory, tokens, audit", migration_1, NULL},
+        {2, "run history and the work queue", migration_2, NULL},
+        {3, "reprocess lineage", migration_3, NULL},
+        {4, "history indexes for summaries and insights", migration_4, NULL},
+        {5, "licence assignments index", migration_5, backfill_user_licenses},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

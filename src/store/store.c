@@ -156,6 +156,8 @@ static int migrate(struct store *s, struct lcw_error *err)
         if (m->number <= applied)
             continue;
         rc = tx.store->ops->exec_script(tx.conn, m->sql, err);
+        if (!rc && m->after)
+            rc = m->after(&tx, err);
         if (rc)
             goto fail;
         rc = store_exec(&tx, "INSERT INTO schema_migrations (version, what) VALUES (?, ?)", p, 2,

@@ -62,17 +62,6 @@ static long lic_index(const json_t *lic, const char *sku_id)
 }
 
 /* Live users holding `sku_id`, counted as users.c counts consumedUnits. */
-static int sku_consumed(struct store_tx *tx, const char *sku_id, int64_t *out,
-                        struct lcw_error *err)
-{
-    char pat[128];
-    struct store_val p;
-
-    (void)snprintf(pat, sizeof(pat), "%%\"skuId\":\"%s\"%%", sku_id);
-    p = STORE_V_TEXT(pat);
-    return store_entity_count(tx, &store_ent_user, NULL, "deleted_at_ms IS NULL AND doc LIKE ?", &p,
-                              1, out, err);
-}
 
 static int unknown_sku(struct lcw_error *err, const char *name)
 {
@@ -150,7 +139,7 @@ int dir__emb_licenses_assign(struct dir *d, struct store_tx *tx, const char *use
         }
         if (lic_index(lic, sku_id) >= 0)
             continue; /* already assigned (or named twice) */
-        rc = sku_consumed(t.tx, sku_id, &used, err);
+        rc = store_sku_consumed(t.tx, sku_id, &used, err);
         if (rc)
             break;
         enabled = jsonx_int(json_object_get(sku, "prepaidUnits"), "enabled", 0);
