@@ -6,17 +6,17 @@
  *
  *   run_throughput [--users N] [--runs K] [--workers W] [--batch B]
  *                  [--floor | --engine] [--floor-batch U] [--dir PATH]
- *                  [--keep] [--timeout S]
+ *                  [--keep] [--timeout S] [--floor-cache-mb MB]
  *
  * Without --floor/--engine both are measured, alternately, so that their
  * ratio comes from the same (noisy, shared) machine state. Output: one line
  * per measurement, then the medians and the ratio, in a stable key=value
  * format (bench/README.md):
  *
- *   engine users=10000 workers=4 batch=64 run=1 seconds=... users_per_s=... tasks_per_s=...
- *   floor users=10000 batch=500 run=1 seconds=... users_per_s=... ...
+ *   engine users=10000 workers=4 batch=64 run=1 seconds=... users_per_s=... cpu_s=...
+ *   floor users=10000 batch=500 cache_mb=0 run=1 seconds=... users_per_s=... ...
  *   engine users=10000 ... median runs=3 ...
- *   ratio users=10000 engine_over_floor=0.42 goal=0.50 met=no
+ *   ratio users=10000 engine_over_floor=0.36 cpu_engine_over_floor=0.34 goal=0.50 met=no
  *
  * Every phase (seeding, each engine run, each floor run) is a forked child of
  * a small parent, so that its peak RSS (getrusage ru_maxrss) is its own; each
@@ -72,20 +72,23 @@ struct opts {
     long users;
     int runs;
     unsigned workers;
-    unsigned batch;       /* engine batch_size (0 = the engine's default) */
-    long floor_batch;     /* users per floor transaction */
+    unsigned batch;   /* engine batch_size (0 = the engine's default) */
+    long floor_batch; /* users per floor transaction */
     enum mode mode;
-    const char *dir;      /* parent of the temp dir */
+    const char *dir; /* parent of the temp dir */
     bool keep;
     double timeout_s;
+    long floor_cache_mb; /* floor only: PRAGMA cache_size (0 = SQLite's default, as the driver) */
 };
 
 /* What a child reports to the parent through a pipe. */
 struct result {
-    int ok; /* 1 = measured and verified */
+    int ok;            /* 1 = measured and verified */
     double seconds;    /* run creation -> run final (engine); first -> last commit (floor) */
     double schedule_s; /* engine_schedule_now: evaluation + run creation (engine only) */
     double peak_rss_mb;
+    double cpu_s; /* user + system CPU of the child process (all threads) */
+    double load1; /* 1-minute load average when the measurement ended */
     long users, tasks;
     double user_doc_b, ur_doc_b, tr_doc_b; /* average stored doc sizes after the run */
     long dir_changes;
@@ -128,6 +131,16 @@ static double peak_rss_mb(void)
 
     (void)getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}
+
+/* CPU seconds (user + system, every thread) this process has used so far. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    (void)getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int64_t now_ms(void)
@@ -226,8 +239,8 @@ static struct result in_child(void (*fn)(const struct opts *, const char *, stru
 
 /* ---------------------------------------------------------------- seeding */
 
-static const char *const departments[] = {"Sales",   "Marketing", "Engineering", "Finance",
-                                          "HR",      "Support",   "Operations",  "Legal"};
+static const char *const departments[] = {"Sales", "Marketing", "Engineering", "Finance",
+                                          "HR",    "Support",   "Operations",  "Legal"};
 static const char *const cities[] = {"Seattle", "London", "Berlin", "Paris", "Toronto", "Sydney"};
 static const char *const countries[] = {"United States", "United Kingdom", "Germany",
                                         "France",        "Canada",         "Australia"};
@@ -248,8 +261,8 @@ static json_t *user_body(long i, int64_t today_ms)
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
                      "s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}}",
                      "displayName", display, "givenName", "Bench", "surname", display + 6,
-                     "userPrincipalName", upn, "mail", upn, "accountEnabled", 1, "department",
-                     dept, "jobTitle", "Engineer", "companyName", "Contoso", "employeeId", emp_id,
+                     "userPrincipalName", upn, "mail", upn, "accountEnabled", 1, "department", dept,
+                     "jobTitle", "Engineer", "companyName", "Contoso", "employeeId", emp_id,
                      "employeeType", "Employee", "city", cities[site], "country", countries[site],
                      "usageLocation", usage_locs[site], "preferredLanguage", "en-US",
                      "employeeHireDate", hire, "employeeLeaveDateTime", leave, "employeeOrgData",
@@ -344,9 +357,9 @@ static void seed_child(const struct opts *o, const char *db, struct result *r)
         json_array_append_new(
                 skus, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:i, s:i, s:i}, s:[]}", "id",
                                 sku_ids[k], "skuId", sku_ids[k], "skuPartNumber", sku_parts[k],
-                                "capabilityStatus", "Enabled", "appliesTo", "User",
-                                "prepaidUnits", "enabled", (json_int_t)(o->users * 2),
-                                "suspended", 0, "warning", 0, "lockedOut", 0, "servicePlans"));
+                                "capabilityStatus", "Enabled", "appliesTo", "User", "prepaidUnits",
+                                "enabled", (json_int_t)(o->users * 2), "suspended", 0, "warning", 0,
+                                "lockedOut", 0, "servicePlans"));
     rc = store_kv_put(&tx, "subscribedSkus", skus, &err);
     check(rc, &err, "subscribedSkus");
     json_decref(skus);
@@ -378,8 +391,8 @@ static void seed_child(const struct opts *o, const char *db, struct result *r)
         body = user_body(i, today);
         rc = body ? api__user_build(body, id, now, &doc, &err) : LCW_ENOMEM;
         check(rc, &err, "api__user_build");
-        lic = json_pack("[{s:s, s:[]}, {s:s, s:[]}]", "skuId", sku_ids[0], "disabledPlans",
-                        "skuId", sku_ids[1], "disabledPlans");
+        lic = json_pack("[{s:s, s:[]}, {s:s, s:[]}]", "skuId", sku_ids[0], "disabledPlans", "skuId",
+                        sku_ids[1], "disabledPlans");
         json_object_set_new(doc, "assignedLicenses", lic);
         rc = store_entity_put(&tx, &store_ent_user, id, NULL, doc, &err);
         check(rc, &err, "seed user");
@@ -487,15 +500,19 @@ static int fail(struct result *r, const char *fmt, ...)
  * completed task results, and the directory really changed (every user,
  * by columns; SPOT_CHECKS users by their whole doc).
  */
-static int verify(const char *db, const char *run_id, long n, int64_t started_ms,
-                  struct result *r)
+static int verify(const char *db, const char *run_id, long n, int64_t started_ms, struct result *r)
 {
-    sqlite3 *h = raw_open(db);
+    sqlite3 *h = NULL;
     char status[64];
     double v;
     sqlite3_stmt *st;
     int checked = 0, rc = 0;
 
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(h);
+        return fail(r, "cannot open %s to verify (was the directory removed?)", db);
+    }
+    sqlite3_busy_timeout(h, 10000);
     q_text(h, "SELECT processing_status FROM runs WHERE pk = ?", run_id, status, sizeof(status));
     if (strcmp(status, "completed") != 0)
         rc = fail(r, "run status is '%s', not completed", status);
@@ -534,8 +551,8 @@ static int verify(const char *db, const char *run_id, long n, int64_t started_ms
             (void)timefmt_parse(since, strlen(since), &since_ms);
         if (!u || jsonx_bool(u, "accountEnabled", true) ||
             json_array_size(json_object_get(u, "assignedLicenses")) != 0 ||
-            strcmp(jsonx_str(u, "department") ? jsonx_str(u, "department") : "",
-                   NEW_DEPARTMENT) != 0 ||
+            strcmp(jsonx_str(u, "department") ? jsonx_str(u, "department") : "", NEW_DEPARTMENT) !=
+                    0 ||
             since_ms < started_ms - 1000)
             rc = fail(r, "user %s was not changed as the leaver tasks say",
                       u ? jsonx_str(u, "id") : "?");
@@ -567,7 +584,7 @@ static void engine_child(const struct opts *o, const char *db, struct result *r)
     struct engine_options eo = {0};
     struct store_tx tx;
     char url[4200], run_id[UUID_STR_LEN] = "", status[64] = "";
-    double t0, t1, t2;
+    double t0, t1, t2, c1;
     int64_t started_ms;
     json_t *run = NULL;
 
@@ -588,6 +605,7 @@ static void engine_child(const struct opts *o, const char *db, struct result *r)
     t0 = mono_s();
     check(engine_schedule_now(e, &err), &err, "engine_schedule_now");
     t1 = mono_s(); /* the run and its work items are committed */
+    c1 = cpu_s();
     {
         sqlite3 *h = raw_open(db);
 
@@ -620,7 +638,9 @@ static void engine_child(const struct opts *o, const char *db, struct result *r)
         (void)nanosleep(&ts, NULL);
     }
     t2 = mono_s();
+    r->cpu_s = cpu_s() - c1;
     r->peak_rss_mb = peak_rss_mb();
+    (void)getloadavg(&r->load1, 1);
     engine_stop(e);
     dir_close(d);
     store_close(s);
@@ -651,9 +671,21 @@ static void engine_child(const struct opts *o, const char *db, struct result *r)
  * user results are created with engine_run_create before timing starts.
  */
 struct floor_stmts {
-    sqlite3_stmt *claim, *get_ur, *get_user, *get_groups, *del_groups, *change, *put_user,
-            *put_tr, *put_ur, *del_item;
+    sqlite3_stmt *claim, *get_ur, *get_user, *get_groups, *del_groups, *change, *put_user, *put_tr,
+            *put_ur, *del_item;
+    bool has_tdef;
 };
+
+/* A GUID lower-cased into `out` (UUID_STR_LEN), as the store's GUID columns hold them. */
+static const char *guid_lower(char *out, const char *s)
+{
+    size_t i = 0;
+
+    for (; s && s[i] && i < UUID_STR_LEN - 1; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    out[i] = '\0';
+    return out;
+}
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -696,7 +728,7 @@ static const json_t *version_task(const json_t *version, const char *task_id)
     size_t i;
     json_t *t;
 
-    json_array_foreach(json_object_get(version, "tasks"), i, t) {
+    json_array_foreach (json_object_get(version, "tasks"), i, t) {
         if (lcw_str_eq_ci(jsonx_str(t, "id"), task_id))
             return t;
     }
@@ -704,8 +736,7 @@ static const json_t *version_task(const json_t *version, const char *task_id)
 }
 
 static void floor_user(sqlite3 *h, struct floor_stmts *fs, const json_t *version,
-                       const json_t *group_names, const char *wf_id, const char *ur_id,
-                       int64_t now)
+                       const json_t *group_names, const char *wf_id, const char *ur_id, int64_t now)
 {
     json_t *ur, *user, *groups = json_array(), *old, *nv;
     char ts[TIMEFMT_LEN], info[N_TASKS][1024], *text;
@@ -744,7 +775,7 @@ static void floor_user(sqlite3 *h, struct floor_stmts *fs, const json_t *version
     bind_text(fs->del_groups, 1, uid);
     step_done(h, fs->del_groups);
     (void)snprintf(info[1], sizeof(info[1]), "Removed from %zu groups: ", json_array_size(groups));
-    json_array_foreach(groups, i, g) {
+    json_array_foreach (groups, i, g) {
         const char *gid = json_string_value(g);
         size_t len = strlen(info[1]);
 
@@ -757,15 +788,18 @@ static void floor_user(sqlite3 *h, struct floor_stmts *fs, const json_t *version
     old = json_incref(json_object_get(user, "assignedLicenses"));
     nv = json_array();
     change_attr(h, fs, now, uid, "assignedLicenses", old, nv);
-    (void)snprintf(info[2], sizeof(info[2]), "Removed %zu licenses (skuId ",
-                   json_array_size(old));
-    json_array_foreach(old, i, g) {
+    (void)snprintf(info[2], sizeof(info[2]), "Removed %zu licenses (skuId ", json_array_size(old));
+    json_array_foreach (old, i, g) {
         size_t len = strlen(info[2]);
 
         (void)snprintf(info[2] + len, sizeof(info[2]) - len, "%s%s", i ? ", " : "",
                        jsonx_str(g, "skuId"));
     }
-    (void)strncat(info[2], ")", sizeof(info[2]) - strlen(info[2]) - 1);
+    {
+        size_t len = strlen(info[2]);
+
+        (void)snprintf(info[2] + len, sizeof(info[2]) - len, ")");
+    }
     json_object_set_new(user, "assignedLicenses", nv);
     json_decref(old);
 
@@ -798,18 +832,18 @@ static void floor_user(sqlite3 *h, struct floor_stmts *fs, const json_t *version
 
     /* The five task results, in the engine's doc shape. */
     for (int k = 0; k < N_TASKS; k++) {
-        const char *task_id = json_string_value(
-                json_array_get(json_object_get(ur, "#lcw.tasks"), (size_t)k));
+        const char *task_id =
+                json_string_value(json_array_get(json_object_get(ur, "#lcw.tasks"), (size_t)k));
         const json_t *task = version_task(version, task_id);
         char tr_id[UUID_STR_LEN];
         json_t *tr;
 
         uuid_v7(now, tr_id);
-        tr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:{s:s}, s:O, s:s, s:s}", "id",
-                       tr_id, "processingStatus", "completed", "createdDateTime", ts,
-                       "startedDateTime", ts, "completedDateTime", ts, "failureReason",
-                       "processingInfo", info[k], "subject", "id", uid, "task", task,
-                       "#lcw.runId", jsonx_str(ur, "#lcw.runId"), "#lcw.userResultId", ur_id);
+        tr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:{s:s}, s:O, s:s, s:s}", "id", tr_id,
+                       "processingStatus", "completed", "createdDateTime", ts, "startedDateTime",
+                       ts, "completedDateTime", ts, "failureReason", "processingInfo", info[k],
+                       "subject", "id", uid, "task", task, "#lcw.runId",
+                       jsonx_str(ur, "#lcw.runId"), "#lcw.userResultId", ur_id);
         if (!tr)
             die("floor: task result doc");
         text = jsonx_dump(tr);
@@ -823,6 +857,13 @@ static void floor_user(sqlite3 *h, struct floor_stmts *fs, const json_t *version
         sqlite3_bind_int64(fs->put_tr, 8, now);
         sqlite3_bind_int64(fs->put_tr, 9, now);
         bind_text(fs->put_tr, 10, text);
+        if (fs->has_tdef) {
+            char tdef[UUID_STR_LEN];
+
+            /* The column holds the GUID lower-cased, as store_entity_put writes it. */
+            (void)guid_lower(tdef, jsonx_str(task, "taskDefinitionId"));
+            bind_text(fs->put_tr, 11, tdef);
+        }
         step_done(h, fs->put_tr);
         lcw_free(text);
         json_decref(tr);
@@ -905,15 +946,22 @@ static void floor_child(const struct opts *o, const char *db, struct result *r)
     json_t *version, *names = json_object(), *run;
     sqlite3_stmt *st;
     sqlite3 *h;
-    double t1, t2;
+    double t1, t2, c1;
     int64_t started_ms;
     long done = 0;
 
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
     floor_setup(db, run_id, wf_id);
     h = raw_open(db);
+    if (o->floor_cache_mb > 0) {
+        char pragma[64];
+
+        (void)snprintf(pragma, sizeof(pragma), "PRAGMA cache_size=-%ld", o->floor_cache_mb * 1024);
+        exec_sql(h, pragma);
+    }
     started_ms = now_ms();
     t1 = mono_s();
+    c1 = cpu_s();
     /* What the engine caches or reads per batch: the version, the group names. */
     st = prep(h, "SELECT doc FROM workflow_versions WHERE parent = ?");
     bind_text(st, 1, wf_id);
@@ -930,15 +978,27 @@ static void floor_child(const struct opts *o, const char *db, struct result *r)
                        " ORDER BY available_at_ms, id LIMIT ?");
     fs.get_ur = prep(h, "SELECT doc FROM user_results WHERE pk = ?");
     fs.get_user = prep(h, "SELECT doc FROM users WHERE pk = ?");
-    fs.get_groups = prep(h, "SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id");
+    fs.get_groups =
+            prep(h, "SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id");
     fs.del_groups = prep(h, "DELETE FROM group_members WHERE user_id = ?");
     fs.change = prep(h, "INSERT INTO directory_changes (id, changed_at_ms, kind, object_id,"
                         " attribute, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
     fs.put_user = prep(h, "UPDATE users SET account_enabled = 0, department = ?, doc = ?"
                           " WHERE pk = ?");
-    fs.put_tr = prep(h, "INSERT INTO task_results (pk, parent, run_id, user_result_id, task_id,"
-                        " subject_id, processing_status, created_at_ms, started_at_ms,"
-                        " completed_at_ms, doc) VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?)");
+    /* Newer schemas copy task/taskDefinitionId into a column (migration 4). */
+    fs.has_tdef = q_num(h,
+                        "SELECT COUNT(*) FROM pragma_table_info('task_results')"
+                        " WHERE name = 'task_definition_id'",
+                        NULL) > 0;
+    fs.put_tr =
+            prep(h, fs.has_tdef ? "INSERT INTO task_results (pk, parent, run_id, user_result_id,"
+                                  " task_id, subject_id, processing_status, created_at_ms,"
+                                  " started_at_ms, completed_at_ms, doc, task_definition_id)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?)"
+                                : "INSERT INTO task_results (pk, parent, run_id, user_result_id,"
+                                  " task_id, subject_id, processing_status, created_at_ms,"
+                                  " started_at_ms, completed_at_ms, doc)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?)");
     fs.put_ur = prep(h, "UPDATE user_results SET processing_status = 'completed',"
                         " started_at_ms = ?, completed_at_ms = ?, unprocessed_tasks = 0, doc = ?"
                         " WHERE pk = ?");
@@ -956,7 +1016,7 @@ static void floor_child(const struct opts *o, const char *db, struct result *r)
             json_array_append_new(batch,
                                   json_string((const char *)sqlite3_column_text(fs.claim, 0)));
         sqlite3_reset(fs.claim);
-        json_array_foreach(batch, i, id) {
+        json_array_foreach (batch, i, id) {
             floor_user(h, &fs, version, names, wf_id, json_string_value(id), now);
         }
         done += (long)json_array_size(batch);
@@ -997,7 +1057,9 @@ static void floor_child(const struct opts *o, const char *db, struct result *r)
         json_decref(batch);
     }
     t2 = mono_s();
+    r->cpu_s = cpu_s() - c1;
     r->peak_rss_mb = peak_rss_mb();
+    (void)getloadavg(&r->load1, 1);
     sqlite3_finalize(fs.claim);
     sqlite3_finalize(fs.get_ur);
     sqlite3_finalize(fs.get_user);
@@ -1040,16 +1102,18 @@ static void print_result(const char *what, const struct opts *o, const char *tag
 
     if (strcmp(what, "engine") == 0)
         printf("engine users=%ld workers=%u batch=%u %s seconds=%.3f users_per_s=%.0f"
-               " tasks_per_s=%.0f schedule_s=%.3f total_s=%.3f peak_rss_mb=%.1f",
+               " tasks_per_s=%.0f schedule_s=%.3f total_s=%.3f cpu_s=%.3f peak_rss_mb=%.1f",
                o->users, o->workers, o->batch ? o->batch : 64, tag, r->seconds, ups, tps,
-               r->schedule_s, r->seconds + r->schedule_s, r->peak_rss_mb);
+               r->schedule_s, r->seconds + r->schedule_s, r->cpu_s, r->peak_rss_mb);
     else
-        printf("floor users=%ld batch=%ld %s seconds=%.3f users_per_s=%.0f tasks_per_s=%.0f"
-               " peak_rss_mb=%.1f",
-               o->users, o->floor_batch, tag, r->seconds, ups, tps, r->peak_rss_mb);
+        printf("floor users=%ld batch=%ld cache_mb=%ld %s seconds=%.3f users_per_s=%.0f tasks_per_s=%.0f"
+               " cpu_s=%.3f peak_rss_mb=%.1f",
+               o->users, o->floor_batch, o->floor_cache_mb, tag, r->seconds, ups, tps, r->cpu_s,
+               r->peak_rss_mb);
     if (strncmp(tag, "run=", 4) == 0)
-        printf(" verified=%s user_doc_b=%.0f ur_doc_b=%.0f tr_doc_b=%.0f dir_changes=%ld",
-               r->ok ? "yes" : "no", r->user_doc_b, r->ur_doc_b, r->tr_doc_b, r->dir_changes);
+        printf(" verified=%s user_doc_b=%.0f ur_doc_b=%.0f tr_doc_b=%.0f dir_changes=%ld load1=%.2f",
+               r->ok ? "yes" : "no", r->user_doc_b, r->ur_doc_b, r->tr_doc_b, r->dir_changes,
+               r->load1);
     printf("\n");
     if (!r->ok && strncmp(tag, "run=", 4) == 0)
         printf("error %s: %s\n", what, r->msg);
@@ -1060,7 +1124,7 @@ static void usage(void)
 {
     (void)fputs("usage: run_throughput [--users N] [--runs K] [--workers W] [--batch B]\n"
                 "                      [--floor | --engine] [--floor-batch U] [--dir PATH]\n"
-                "                      [--keep] [--timeout SECONDS]\n",
+                "                      [--keep] [--timeout SECONDS] [--floor-cache-mb MB]\n",
                 stderr);
     exit(2);
 }
@@ -1080,17 +1144,17 @@ static long num_arg(int argc, char **argv, int *i)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {10000, 1, 4, 0, 500, MODE_BOTH, NULL, false, 600};
+    struct opts o = {10000, 1, 4, 0, 500, MODE_BOTH, NULL, false, 600, 0};
     char base[4096], tmpl[4200], work[4200];
-    double e_s[64], e_sched[64], e_rss[64], f_s[64], f_rss[64];
+    double e_s[64], e_sched[64], e_rss[64], e_cpu[64], f_s[64], f_rss[64], f_cpu[64];
     int n_e = 0, n_f = 0, bad = 0;
     struct result seed;
     const char *env;
 
     log_setup(LOG_LEVEL_WARN, LOG_FORMAT_LOGFMT);
     env = getenv("LCW_WORKERS");
-    if (env && atoi(env) > 0)
-        o.workers = (unsigned)atoi(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        o.workers = (unsigned)strtol(env, NULL, 10);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--users") == 0)
             o.users = num_arg(argc, argv, &i);
@@ -1102,6 +1166,8 @@ int main(int argc, char **argv)
             o.batch = (unsigned)num_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--floor-batch") == 0)
             o.floor_batch = num_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--floor-cache-mb") == 0)
+            o.floor_cache_mb = num_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--timeout") == 0)
             o.timeout_s = (double)num_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--floor") == 0)
@@ -1120,7 +1186,7 @@ int main(int argc, char **argv)
         usage();
     if (!o.dir)
         o.dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    (void)snprintf(base, sizeof(base), "%s/lcw-bench-XXXXXX", o.dir);
+    (void)snprintf(base, sizeof(base), "%s/run_throughput-XXXXXX", o.dir);
     if (!mkdtemp(base))
         die("mkdtemp %s: %s", base, strerror(errno));
     if (base[0] != '/')
@@ -1146,9 +1212,12 @@ int main(int argc, char **argv)
             r = in_child(engine_child, &o, work);
             print_result("engine", &o, tag, &r);
             bad |= !r.ok;
-            e_s[n_e] = r.seconds;
-            e_sched[n_e] = r.schedule_s;
-            e_rss[n_e++] = r.peak_rss_mb;
+            if (r.ok) { /* medians are over verified measurements only */
+                e_s[n_e] = r.seconds;
+                e_cpu[n_e] = r.cpu_s;
+                e_sched[n_e] = r.schedule_s;
+                e_rss[n_e++] = r.peak_rss_mb;
+            }
         }
         if (o.mode != MODE_ENGINE) {
             struct result r;
@@ -1157,36 +1226,47 @@ int main(int argc, char **argv)
             r = in_child(floor_child, &o, work);
             print_result("floor", &o, tag, &r);
             bad |= !r.ok;
-            f_s[n_f] = r.seconds;
-            f_rss[n_f++] = r.peak_rss_mb;
+            if (r.ok) {
+                f_s[n_f] = r.seconds;
+                f_cpu[n_f] = r.cpu_s;
+                f_rss[n_f++] = r.peak_rss_mb;
+            }
         }
     }
     {
         char tag[32];
         struct result m = {0};
-        double em = 0, fm = 0;
+        double em = 0, fm = 0, ec = 0, fc = 0;
 
-        (void)snprintf(tag, sizeof(tag), "median runs=%d", o.runs);
         m.users = o.users;
         m.tasks = o.users * N_TASKS;
         if (n_e) {
             m.seconds = em = median(e_s, n_e);
             m.schedule_s = median(e_sched, n_e);
             m.peak_rss_mb = median(e_rss, n_e);
+            m.cpu_s = ec = median(e_cpu, n_e);
+            (void)snprintf(tag, sizeof(tag), "median runs=%d", n_e);
             print_result("engine", &o, tag, &m);
         }
         if (n_f) {
             m.seconds = fm = median(f_s, n_f);
             m.schedule_s = 0;
             m.peak_rss_mb = median(f_rss, n_f);
+            m.cpu_s = fc = median(f_cpu, n_f);
+            (void)snprintf(tag, sizeof(tag), "median runs=%d", n_f);
             print_result("floor", &o, tag, &m);
         }
         if (n_e && n_f && em > 0)
-            printf("ratio users=%ld engine_over_floor=%.3f goal=0.50 met=%s\n", o.users, fm / em,
-                   fm / em >= 0.5 ? "yes" : "no");
-        if (n_e && o.users >= 100000)
-            printf("goal100k users=%ld seconds=%.3f total_s=%.3f limit=30 met=%s\n", o.users, em,
-                   em + median(e_sched, n_e), em < 30 ? "yes" : "no");
+            printf("ratio users=%ld engine_over_floor=%.3f cpu_engine_over_floor=%.3f goal=0.50"
+                   " met=%s\n",
+                   o.users, fm / em, ec > 0 ? fc / ec : 0, fm / em >= 0.5 ? "yes" : "no");
+        if (n_e && o.users >= 100000) {
+            double total = em + median(e_sched, n_e);
+
+            printf("goal100k users=%ld seconds=%.3f total_s=%.3f limit=30 met=%s"
+                   " met_with_schedule=%s\n",
+                   o.users, em, total, em < 30 ? "yes" : "no", total < 30 ? "yes" : "no");
+        }
     }
     if (!o.keep) {
         db_files_remove(tmpl);

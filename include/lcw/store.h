@@ -91,6 +91,7 @@ struct store_tx {
     struct store *store;     /* borrowed */
     struct store_conn *conn; /* borrowed from the pool until the tx ends */
     bool is_write;
+    json_t *user_cache; /* owned: user docs read or written in this tx, by pk */
 };
 
 enum store_tx_flags { STORE_TX_READ = 0, STORE_TX_WRITE = 1u << 0 };

@@ -295,6 +295,15 @@ int engine__run_finish_if_done(struct store_tx *tx, const char *workflow_id, con
     int64_t users;
     int rc;
 
+    int64_t pending = 0;
+
+    /* The common case, users still pending, costs one index probe. */
+    rc = store_query_int(tx,
+                         "SELECT COUNT(*) FROM (SELECT 1 FROM user_results WHERE run_id = ? AND"
+                         " processing_status IN ('queued', 'inProgress') LIMIT 1) AS pending",
+                         &p, 1, &pending, err);
+    if (rc || pending)
+        return rc;
     rc = store_exec(tx,
                     "SELECT processing_status, COUNT(*) FROM user_results WHERE run_id = ?"
                     " GROUP BY processing_status",

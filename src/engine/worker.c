@@ -32,6 +32,7 @@ struct item {
     const json_t *version; /* borrowed from the batch's cache */
     bool is_done;          /* finished or released: no more rounds */
     bool has_report;       /* `report` holds a remote outcome to record */
+    bool is_user_stale;    /* a task changed the user since `user` was read */
     struct task_report report;
 };
 
@@ -41,6 +42,7 @@ struct batch {
     struct item items[256];
     size_t n;
     json_t *versions;     /* "wf:version" -> version doc */
+    json_t *docs;         /* "table:id" -> run or workflow doc, for prepare */
     json_t *runs_touched; /* run id -> workflow id */
 };
 
@@ -334,6 +336,26 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
 }
 
 /* Load what a claimed item needs; items that cannot run are finished here. */
+/* A new reference to a run or workflow doc, read once per batch. */
+static int doc_cached(struct batch *b, struct store_tx *tx, const struct store_entity *e,
+                      const char *id, json_t **out, struct lcw_error *err)
+{
+    char key[160];
+    json_t *doc;
+    int rc;
+
+    (void)snprintf(key, sizeof(key), "%s:%s", e->table, id ? id : "");
+    doc = json_object_get(b->docs, key);
+    if (doc) {
+        *out = json_incref(doc);
+        return 0;
+    }
+    rc = store_entity_get(tx, e, id ? id : "", out, err);
+    if (!rc)
+        json_object_set(b->docs, key, *out);
+    return rc;
+}
+
 static int prepare(struct store_tx *tx, struct batch *b, struct item *it, int64_t now,
                    struct lcw_error *err)
 {
@@ -357,9 +379,11 @@ static int prepare(struct store_tx *tx, struct batch *b, struct item *it, int64_
             version_cached(b, tx, it->workflow_id, jsonx_int(it->ur, "workflowVersion", 1), err);
     if (!it->version)
         return err->code ? err->code : LCW_EINTERNAL;
-    rc = store_entity_get(tx, &store_ent_run, jsonx_str(it->ur, K_RUN_ID), &run, err);
+    /* A batch's users mostly share one run and one workflow: read each once
+     * per batch (prepare runs in one transaction, so they cannot change). */
+    rc = doc_cached(b, tx, &store_ent_run, jsonx_str(it->ur, K_RUN_ID), &run, err);
     if (!rc)
-        rc = store_entity_get(tx, &store_ent_workflow, it->workflow_id, &wf, err);
+        rc = doc_cached(b, tx, &store_ent_workflow, it->workflow_id, &wf, err);
     if (rc)
         goto out;
     if (jsonx_bool(run, K_CANCEL, false)) {
@@ -465,6 +489,27 @@ static int execute(const struct task_executor *x, const struct task_call *c, str
     return rc;
 }
 
+/* Record the outcome of a remote task that ran in phase B, if any. */
+static int record_pending(struct store_tx *tx, struct batch *b, struct item *it, int64_t now,
+                          struct lcw_error *err)
+{
+    const char *cur = jsonx_str(it->ur, K_CURRENT);
+    const json_t *task;
+    json_t *tr = NULL;
+    int rc = 0;
+
+    if (!it->has_report)
+        return 0;
+    it->has_report = false;
+    task = next_task(it);
+    if (cur)
+        rc = store_entity_get(tx, &store_ent_task_result, cur, &tr, err);
+    if (!rc && task)
+        rc = record(tx, b, it, task, tr, &it->report, now, now, err);
+    json_decref(tr);
+    return rc;
+}
+
 /*
  * Phase C for one item: record a remote outcome, then run local tasks until
  * a remote task, a release, or the end.
@@ -475,20 +520,9 @@ static int advance(struct store_tx *tx, struct batch *b, struct item *it, int64_
     const json_t *task;
     int rc = 0;
 
-    if (it->has_report) {
-        json_t *tr = NULL;
-        const char *cur = jsonx_str(it->ur, K_CURRENT);
-
-        it->has_report = false;
-        task = next_task(it);
-        if (cur)
-            rc = store_entity_get(tx, &store_ent_task_result, cur, &tr, err);
-        if (!rc && task)
-            rc = record(tx, b, it, task, tr, &it->report, now, now, err);
-        json_decref(tr);
-        if (rc || it->is_done)
-            return rc;
-    }
+    rc = record_pending(tx, b, it, now, err);
+    if (rc || it->is_done)
+        return rc;
     while ((task = next_task(it)) != NULL) {
         const struct task_executor *x = tasks_find(jsonx_str(task, "taskDefinitionId"));
         const char *cur = jsonx_str(it->ur, K_CURRENT);
@@ -567,15 +601,10 @@ static int advance(struct store_tx *tx, struct batch *b, struct item *it, int64_
         rc = record(tx, b, it, task, NULL, &r, now, now, err);
         if (rc || it->is_done)
             return rc;
-        if (it->user && (r.outcome == TASK_COMPLETED)) {
-            /* Later tasks see the user as this task left it. */
-            json_t *fresh = NULL;
-
-            if (dir_user_get(b->e->opts.dir, tx, jsonx_str(it->user, "id"), &fresh, err) == 0) {
-                json_decref(it->user);
-                it->user = fresh;
-            }
-        }
+        /* Local executors read the directory by id; only remote ones use
+         * the user's fields, and they re-read it first (run_remote). */
+        if (r.outcome == TASK_COMPLETED)
+            it->is_user_stale = true;
     }
     return finish_user(tx, b, it, now, err);
 }
@@ -655,6 +684,16 @@ static void run_remote(struct batch *b, int64_t now)
         }
         attempt = (int)jsonx_int(tr, K_ATTEMPTS, 1);
         json_decref(tr);
+        if (it->is_user_stale && it->user) {
+            /* Mail and callouts show the user as the earlier tasks left it. */
+            json_t *fresh = NULL;
+
+            if (dir_user_get(b->e->opts.dir, NULL, jsonx_str(it->user, "id"), &fresh, &err) == 0) {
+                json_decref(it->user);
+                it->user = fresh;
+            }
+            it->is_user_stale = false;
+        }
         task_call_init(&call, b, it, NULL, task, cur, now, attempt);
         (void)execute(x, &call, &it->report, &err);
         it->has_report = true;
@@ -673,30 +712,45 @@ static int row_pending_run(void *ctx, const struct store_val *c, size_t n)
 /* Phase C over the batch, then run completion; false when the batch is over. */
 static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
 {
+    json_t *cancel_seen = json_object(); /* run id -> canceled? (this round) */
     struct store_tx tx;
     const char *run_id;
     json_t *wf;
     int rc;
 
     rc = store_tx_begin(b->e->opts.store, &tx, STORE_TX_WRITE, err);
-    if (rc)
+    if (rc) {
+        json_decref(cancel_seen);
         return rc;
+    }
     for (size_t i = 0; !rc && i < b->n; i++) {
         struct item *it = &b->items[i];
         struct store_val p[3];
-        json_t *run = NULL;
+        const char *item_run = jsonx_str(it->ur, K_RUN_ID);
+        json_t *canceled;
 
         if (it->is_done)
             continue;
-        /* A cancel that came while this batch ran stops the user's next task. */
-        rc = store_entity_get(&tx, &store_ent_run, jsonx_str(it->ur, K_RUN_ID), &run, err);
-        if (!rc && jsonx_bool(run, K_CANCEL, false)) {
+        /* A cancel that came while this batch ran stops the user's next task
+         * (the run is read once per round). */
+        canceled = json_object_get(cancel_seen, item_run);
+        if (!canceled) {
+            json_t *run = NULL;
+
+            rc = store_entity_get(&tx, &store_ent_run, item_run, &run, err);
+            canceled = json_boolean(!rc && jsonx_bool(run, K_CANCEL, false));
+            json_object_set_new(cancel_seen, item_run, canceled);
             json_decref(run);
-            it->has_report = false;
-            rc = cancel_user(&tx, b, it, "The run was canceled before this task ran", now, err);
+            if (rc)
+                break;
+        }
+        if (json_is_true(canceled)) {
+            /* A remote task that already ran is recorded as it ended; the rest is canceled. */
+            rc = record_pending(&tx, b, it, now, err);
+            if (!rc && !it->is_done)
+                rc = cancel_user(&tx, b, it, "The run was canceled before this task ran", now, err);
             continue;
         }
-        json_decref(run);
         if (!rc)
             rc = advance(&tx, b, it, now, err);
         if (!rc && !it->is_done) {
@@ -717,6 +771,7 @@ static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
             break;
         rc = engine__run_finish_if_done(&tx, json_string_value(wf), run_id, now, err);
     }
+    json_decref(cancel_seen);
     if (rc) {
         store_tx_rollback(&tx);
         return rc;
@@ -735,6 +790,7 @@ static void batch_release(struct batch *b)
     }
     b->n = 0;
     json_object_clear(b->versions);
+    json_object_clear(b->docs);
     json_object_clear(b->runs_touched);
 }
 
@@ -856,6 +912,7 @@ void *engine__worker_main(void *arg)
     b->e = e;
     uuid_v4(b->owner);
     b->versions = json_object();
+    b->docs = json_object();
     b->runs_touched = json_object();
     for (;;) {
         struct lcw_error err = {0};
@@ -886,6 +943,7 @@ void *engine__worker_main(void *arg)
         (void)engine__wait(e, &seen, IDLE_POLL_MS);
     }
     json_decref(b->versions);
+    json_decref(b->docs);
     json_decref(b->runs_touched);
     lcw_free(b);
     return NULL;

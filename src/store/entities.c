@@ -8,6 +8,7 @@
  */
 #include "lcw/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -238,40 +239,53 @@ static struct store_val column_value(const struct odata_property *p, const json_
 
 #define MAX_ENTITY_COLS 40
 
-int store_entity_put(struct store_tx *tx, const struct store_entity *e, const char *pk,
-                     const char *parent, const json_t *doc, struct lcw_error *err)
+static void user_cache_set(struct store_tx *tx, const char *pk, const json_t *doc);
+
+/*
+ * The upsert statement of an entity, built once: it depends only on the
+ * entity's column list, and rebuilding it for every write was a measurable
+ * part of the engine's per-task cost. Cached per entity behind a mutex
+ * held only for the build.
+ */
+static const char *upsert_sql(const struct store_entity *e)
 {
-    struct store_val vals[MAX_ENTITY_COLS];
-    char guids[MAX_ENTITY_COLS][UUID_STR_LEN];
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        const struct store_entity *e;
+        char *sql;
+    } cache[16];
+    const char *out = NULL;
     struct buf sql;
-    char *text = NULL;
-    size_t n = 0;
     int rc;
 
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+        if (cache[i].e == e) {
+            out = cache[i].sql;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    if (out)
+        return out;
     buf_init(&sql, 8192);
-    text = jsonx_dump(doc);
-    if (!text)
-        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
-    vals[n++] = STORE_V_TEXT(pk);
-    vals[n++] = STORE_V_TEXT(parent);
     rc = buf_printf(&sql, "INSERT INTO %s (pk, parent", e->table);
     for (size_t i = 0; !rc && i < e->od.n_props; i++) {
         const struct odata_property *p = &e->od.props[i];
 
-        if (!p->column || strcmp(p->column, "pk") == 0)
-            continue;
-        LCW_ASSERT(n < MAX_ENTITY_COLS - 1);
-        rc = buf_printf(&sql, ", %s", p->column);
-        vals[n] = column_value(p, doc, guids[n]);
-        n++;
+        if (p->column && strcmp(p->column, "pk") != 0)
+            rc = buf_printf(&sql, ", %s", p->column);
     }
-    vals[n++] = STORE_V_TEXT(text);
     if (!rc)
-        rc = buf_puts(&sql, ", doc) VALUES (?");
-    for (size_t i = 1; !rc && i < n; i++)
-        rc = buf_puts(&sql, ", ?");
+        rc = buf_puts(&sql, ", doc) VALUES (?, ?");
+    for (size_t i = 0; !rc && i < e->od.n_props; i++) {
+        const struct odata_property *p = &e->od.props[i];
+
+        if (p->column && strcmp(p->column, "pk") != 0)
+            rc = buf_puts(&sql, ", ?");
+    }
     if (!rc)
-        rc = buf_puts(&sql, ") ON CONFLICT (pk) DO UPDATE SET parent = excluded.parent");
+        rc = buf_puts(&sql, ", ?) ON CONFLICT (pk) DO UPDATE SET parent = excluded.parent");
     for (size_t i = 0; !rc && i < e->od.n_props; i++) {
         const struct odata_property *p = &e->od.props[i];
 
@@ -281,15 +295,62 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
     if (!rc)
         rc = buf_puts(&sql, ", doc = excluded.doc");
     if (rc) {
-        rc = lcw_error_set(err, rc, "out of memory");
-        goto out;
+        buf_release(&sql);
+        return NULL;
     }
-    rc = store_exec(tx, buf_cstr(&sql), vals, n, NULL, NULL, NULL, err);
-    if (!rc && e == &store_ent_user)
-        rc = store__user_licenses_sync(tx, pk, doc, err);
-out:
-    lcw_free(text);
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+        if (cache[i].e == e) {
+            out = cache[i].sql; /* another thread built it meanwhile */
+            break;
+        }
+        if (!cache[i].e) {
+            cache[i].e = e;
+            cache[i].sql = buf_detach(&sql);
+            out = cache[i].sql;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
     buf_release(&sql);
+    LCW_ASSERT(out);
+    return out;
+}
+
+int store_entity_put(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                     const char *parent, const json_t *doc, struct lcw_error *err)
+{
+    struct store_val vals[MAX_ENTITY_COLS];
+    char guids[MAX_ENTITY_COLS][UUID_STR_LEN];
+    const char *sql = upsert_sql(e);
+    char *text = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!sql)
+        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    text = jsonx_dump(doc);
+    if (!text)
+        return lcw_error_set(err, LCW_ENOMEM, "out of memory");
+    vals[n++] = STORE_V_TEXT(pk);
+    vals[n++] = STORE_V_TEXT(parent);
+    for (size_t i = 0; i < e->od.n_props; i++) {
+        const struct odata_property *p = &e->od.props[i];
+
+        if (!p->column || strcmp(p->column, "pk") == 0)
+            continue;
+        LCW_ASSERT(n < MAX_ENTITY_COLS - 1);
+        vals[n] = column_value(p, doc, guids[n]);
+        n++;
+    }
+    vals[n++] = STORE_V_TEXT(text);
+    rc = store_exec(tx, sql, vals, n, NULL, NULL, NULL, err);
+    if (!rc && e == &store_ent_user) {
+        rc = store__user_licenses_sync(tx, pk, doc, err);
+        if (!rc)
+            user_cache_set(tx, pk, doc);
+    }
+    lcw_free(text);
     return rc;
 }
 
@@ -357,8 +418,45 @@ static int row_doc(void *ctx, const struct store_val *cols, size_t n)
     return *out ? 0 : LCW_EINTERNAL;
 }
 
+static int entity_load(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                       json_t **out, struct lcw_error *err);
+
+/*
+ * Users are read and rewritten by every directory task of a run, often
+ * several times per user in one transaction; parsing the stored text each
+ * time dominated the engine's cost. A transaction keeps the docs it read or
+ * wrote (copies: callers modify what they get), and drops them at its end.
+ */
+static void user_cache_set(struct store_tx *tx, const char *pk, const json_t *doc)
+{
+    json_t *copy;
+
+    if (!tx->user_cache)
+        tx->user_cache = json_object();
+    copy = tx->user_cache ? json_deep_copy(doc) : NULL;
+    if (!copy || json_object_set_new(tx->user_cache, pk, copy)) {
+        /* Out of memory: forget the cache rather than keep a stale entry. */
+        json_decref(tx->user_cache);
+        tx->user_cache = NULL;
+    }
+}
+
 int store_entity_get(struct store_tx *tx, const struct store_entity *e, const char *pk,
                      json_t **out, struct lcw_error *err)
+{
+    if (e == &store_ent_user && tx->user_cache) {
+        const json_t *hit = json_object_get(tx->user_cache, pk);
+
+        if (hit) {
+            *out = json_deep_copy(hit);
+            return *out ? 0 : lcw_error_set(err, LCW_ENOMEM, "out of memory");
+        }
+    }
+    return entity_load(tx, e, pk, out, err);
+}
+
+static int entity_load(struct store_tx *tx, const struct store_entity *e, const char *pk,
+                       json_t **out, struct lcw_error *err)
 {
     char sql[256];
     struct store_val p = STORE_V_TEXT(pk);
@@ -373,6 +471,8 @@ int store_entity_get(struct store_tx *tx, const struct store_entity *e, const ch
         return rc;
     if (!*out)
         return lcw_error_set(err, LCW_ENOTFOUND, "%s '%s' does not exist", e->od.name, pk);
+    if (e == &store_ent_user)
+        user_cache_set(tx, pk, *out);
     return 0;
 }
 
@@ -386,9 +486,12 @@ int store_entity_delete(struct store_tx *tx, const struct store_entity *e, const
 
     (void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE pk = ?", e->table);
     rc = store_exec(tx, sql, &p, 1, NULL, NULL, &changes, err);
-    if (!rc && e == &store_ent_user)
+    if (!rc && e == &store_ent_user) {
         rc = store_exec(tx, "DELETE FROM user_licenses WHERE user_id = ?", &p, 1, NULL, NULL, NULL,
                         err);
+        if (tx->user_cache)
+            json_object_del(tx->user_cache, pk);
+    }
     if (rc)
         return rc;
     if (changes == 0)

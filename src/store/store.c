@@ -71,6 +71,7 @@ int store_tx_begin(struct store *s, struct store_tx *tx, unsigned flags, struct 
     tx->store = s;
     tx->conn = NULL;
     tx->is_write = flags & STORE_TX_WRITE;
+    tx->user_cache = NULL;
     rc = pool_take(s, &tx->conn, err);
     if (rc)
         return rc;
@@ -93,6 +94,8 @@ int store_tx_commit(struct store_tx *tx, struct lcw_error *err)
         (void)tx->store->ops->rollback(tx->conn);
     pool_return(tx->store, tx->conn, false);
     tx->conn = NULL;
+    json_decref(tx->user_cache);
+    tx->user_cache = NULL;
     return rc;
 }
 
@@ -105,6 +108,8 @@ void store_tx_rollback(struct store_tx *tx)
     is_broken = tx->store->ops->rollback(tx->conn) != 0;
     pool_return(tx->store, tx->conn, is_broken);
     tx->conn = NULL;
+    json_decref(tx->user_cache);
+    tx->user_cache = NULL;
 }
 
 int store_exec(struct store_tx *tx, const char *sql, const struct store_val *params,
