@@ -172,6 +172,13 @@ bool lcw_mem_eq_ct(const void *a, const void *b, size_t n);
 char *timefmt_format(int64_t ms, char out[TIMEFMT_LEN]);
 
 /*
+ * As timefmt_format, but always with milliseconds ("...:00.000Z"), so that
+ * the timestamps of one property sort as strings in time order. Used for
+ * the times lcw records (history, audit, created/modified).
+ */
+char *timefmt_format_ms(int64_t ms, char out[TIMEFMT_LEN]);
+
+/*
  * Parse RFC 3339 ("2024-05-01T08:30:00Z", fractional seconds of any length,
  * "+02:00" offsets, 't'/'z' accepted) into milliseconds since the epoch (UTC).
  * A date alone ("2024-05-01") means midnight UTC. LCW_EINVAL otherwise.

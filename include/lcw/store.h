@@ -65,6 +65,8 @@ struct store_ops {
                 struct lcw_error *err);
     /* Run a script of several statements without parameters (migrations). */
     int (*exec_script)(struct store_conn *c, const char *sql, struct lcw_error *err);
+    /* Refresh the planner's statistics (cheap when nothing changed); may be NULL. */
+    int (*optimize)(struct store_conn *c, struct lcw_error *err);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -84,6 +86,13 @@ int store_open(const char *url, struct store **out, struct lcw_error *err);
 void store_close(struct store *s);
 /* The driver name ("sqlite"). */
 const char *store_driver_name(const struct store *s);
+/*
+ * Let the database refresh its query-planner statistics. Called at start-up
+ * and by the maintenance pass; without statistics SQLite can pick an index
+ * that scans a whole workflow's history for one run.
+ */
+int store_optimize(struct store *s, struct lcw_error *err);
+
 /* Highest applied migration number. */
 int store_schema_version(struct store *s, int *out, struct lcw_error *err);
 

@@ -105,11 +105,14 @@ bool api__wants_export(const struct api_req *req);
  */
 void api__export(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
                  const struct odata_query *q, const char *parent, const char *where,
-                 const char *arg);
+                 const char *const *args, size_t n_args);
 
 /* Purge runs outside the history retention window; *purged counts them. */
 int api__retention(const struct api_ctx *ctx, int64_t now_ms, int64_t *purged,
                    struct lcw_error *err);
+
+/* Stream the task reports in `items` (taken) as CSV or NDJSON. */
+void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items);
 
 /* Entity used to filter user-property scope rules (evaluator only). */
 extern const struct odata_entity api_user_rule_entity;
@@ -134,7 +137,7 @@ api_handler_fn api_workflow_activate, api_workflow_cancel, api_workflow_preview,
         api_task_result_resume, api_runs_list, api_run_get, api_run_user_results,
         api_run_user_result_get, api_run_user_result_tasks, api_run_task_results,
         api_user_results_list, api_user_result_get, api_user_result_tasks, api_task_results_by_task,
-        api_task_result_get, api_task_reports_list;
+        api_task_result_get, api_task_reports_list, api_task_report_results;
 /* History reports (api/history.c) and subject results (api/runs.c). */
 api_handler_fn api_runs_summary, api_user_results_summary, api_task_reports_summary,
         api_run_subjects_summary, api_insights_summary, api_insights_by_category,

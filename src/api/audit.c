@@ -39,7 +39,7 @@ void api_audit_list(struct api_req *req, struct api_resp *resp)
         if (odata_filter_to_sql(q.filter, &store_ent_audit.od, &check, &e2))
             api_error_from(resp, req, &e2);
         else
-            api__export(req, resp, &store_ent_audit, &q, NULL, NULL, NULL);
+            api__export(req, resp, &store_ent_audit, &q, NULL, NULL, NULL, 0);
         odata_sql_release(&check);
         goto out;
     }

@@ -20,9 +20,10 @@ struct export_state {
     struct store *store; /* borrowed: outlives every request */
     const struct store_entity *ent;
     enum export_format format;
-    char *parent;           /* owned */
-    char *where;            /* owned, static SQL or NULL */
-    char *arg;              /* owned or NULL */
+    char *parent;  /* owned */
+    char *where;   /* owned, static SQL or NULL */
+    char *args[2]; /* owned or NULL: values for the `?` in `where` */
+    size_t n_args;
     char *filter, *orderby; /* owned copies of the options, or NULL */
     char *token;            /* owned: next page's skiptoken */
     json_t *columns;        /* owned: column names (after flattening) */
@@ -102,7 +103,8 @@ static void state_free(void *p)
         return;
     lcw_free(s->parent);
     lcw_free(s->where);
-    lcw_free(s->arg);
+    lcw_free(s->args[0]);
+    lcw_free(s->args[1]);
     lcw_free(s->filter);
     lcw_free(s->orderby);
     lcw_free(s->token);
@@ -235,7 +237,7 @@ static int next_chunk(void *p, struct buf *out, bool *done)
     struct store_page page = {0};
     struct store_tx tx;
     struct lcw_error err = {0};
-    struct store_val arg = STORE_V_TEXT(s->arg);
+    struct store_val argv[2] = {STORE_V_TEXT(s->args[0]), STORE_V_TEXT(s->args[1])};
     char top[16];
     json_t *doc;
     int rc;
@@ -267,8 +269,8 @@ static int next_chunk(void *p, struct buf *out, bool *done)
         return rc;
     rc = store_tx_begin(s->store, &tx, STORE_TX_READ, &err);
     if (!rc) {
-        rc = store_entity_list(&tx, s->ent, &q, s->parent, s->where, s->arg ? &arg : NULL,
-                               s->arg ? 1 : 0, EXPORT_PAGE, &page, &err);
+        rc = store_entity_list(&tx, s->ent, &q, s->parent, s->where, s->n_args ? argv : NULL,
+                               s->n_args, EXPORT_PAGE, &page, &err);
         json_array_foreach (page.items, i, doc) {
             if (rc)
                 break;
@@ -293,6 +295,83 @@ static int next_chunk(void *p, struct buf *out, bool *done)
     return rc;
 }
 
+static const char *const report_cols[] = {"id",
+                                          "runId",
+                                          "task.id",
+                                          "task.displayName",
+                                          "processingStatus",
+                                          "totalUsersCount",
+                                          "successfulUsersCount",
+                                          "failedUsersCount",
+                                          "unprocessedUsersCount",
+                                          "startedDateTime",
+                                          "completedDateTime",
+                                          NULL};
+
+/* An export of rows already in memory (taskReports): `items` is the whole list. */
+struct array_export {
+    struct export_state base; /* format and columns */
+    json_t *items;            /* owned */
+    size_t next;
+};
+
+static void array_free(void *p)
+{
+    struct array_export *a = p;
+
+    if (!a)
+        return;
+    json_decref(a->items);
+    json_decref(a->base.columns);
+    lcw_free(a);
+}
+
+static int array_chunk(void *p, struct buf *out, bool *done)
+{
+    struct array_export *a = p;
+    size_t i;
+    json_t *col;
+    int rc = 0;
+
+    if (!a->base.is_header_done) {
+        a->base.is_header_done = true;
+        if (a->base.format == EXPORT_CSV) {
+            json_array_foreach (a->base.columns, i, col) {
+                if ((i && buf_putc(out, ',')) || buf_puts(out, json_string_value(col)))
+                    return LCW_ENOMEM;
+            }
+            return buf_puts(out, "\r\n");
+        }
+    }
+    for (size_t n = 0; !rc && n < EXPORT_PAGE && a->next < json_array_size(a->items); n++)
+        rc = write_row(&a->base, out, json_array_get(a->items, a->next++));
+    if (a->next >= json_array_size(a->items))
+        *done = true;
+    return rc;
+}
+
+void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items)
+{
+    struct array_export *a = lcw_calloc(1, sizeof(*a));
+
+    if (!a) {
+        json_decref(items);
+        api_error(resp, req, 500, "InternalServerError", "out of memory");
+        return;
+    }
+    a->items = items;
+    a->base.format = wanted_format(req);
+    a->base.columns = json_array();
+    for (size_t i = 0; a->base.columns && report_cols[i]; i++)
+        json_array_append_new(a->base.columns, json_string(report_cols[i]));
+    resp->status = 200;
+    resp->stream.next = array_chunk;
+    resp->stream.free = array_free;
+    resp->stream.state = a;
+    resp->stream.content_type =
+            a->base.format == EXPORT_CSV ? "text/csv; charset=utf-8" : "application/x-ndjson";
+}
+
 /* Copy of a query option's raw value, or NULL. */
 static char *option_copy(const struct api_req *req, const char *key)
 {
@@ -305,7 +384,7 @@ static char *option_copy(const struct api_req *req, const char *key)
 
 void api__export(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
                  const struct odata_query *q, const char *parent, const char *where,
-                 const char *arg)
+                 const char *const *args, size_t n_args)
 {
     struct export_state *s = lcw_calloc(1, sizeof(*s));
     const char *const *defaults = e == &store_ent_run           ? run_cols
@@ -320,9 +399,15 @@ void api__export(struct api_req *req, struct api_resp *resp, const struct store_
     s->format = wanted_format(req);
     s->parent = parent ? lcw_strdup(parent) : NULL;
     s->where = where ? lcw_strdup(where) : NULL;
-    s->arg = arg ? lcw_strdup(arg) : NULL;
+    for (size_t i = 0; i < n_args && i < 2; i++)
+        s->args[i] = lcw_strdup(args[i]);
+    s->n_args = n_args < 2 ? n_args : 2;
     s->filter = option_copy(req, "$filter");
     s->orderby = option_copy(req, "$orderby");
+    if (!s->orderby && (e == &store_ent_run || e == &store_ent_audit))
+        /* The same order as the JSON list: newest first. */
+        s->orderby = lcw_strdup(e == &store_ent_run ? "scheduledDateTime desc"
+                                                    : "activityDateTime desc");
     s->columns = json_array();
     s->names = json_object();
     if (!s->columns || !s->names)

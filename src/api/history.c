@@ -161,6 +161,20 @@ static void summary(struct api_req *req, struct api_resp *resp, enum summary_kin
     if (workflow_exists(&tx, req, resp, wf_id))
         goto done;
     rc = user_aggregate(&tx, wf_id, kind == SUM_SUBJECTS ? run_id : NULL, start, end, &u, &err);
+    if (!rc && kind == SUM_TASKS) {
+        /* Task reports are built from task results: the summary is too, so
+         * that it equals the sum of the reports even while runs are going. */
+        struct store_val p[3] = {STORE_V_TEXT(wf_id), STORE_V_INT(start), STORE_V_INT(end)};
+
+        memset(&r, 0, sizeof(r));
+        rc = store_exec(&tx,
+                        "SELECT COUNT(*),"
+                        " SUM(CASE WHEN t.processing_status = 'completed' THEN 1 ELSE 0 END),"
+                        " SUM(CASE WHEN t.processing_status = 'failed' THEN 1 ELSE 0 END)"
+                        " FROM task_results t JOIN user_results u ON u.pk = t.user_result_id"
+                        " WHERE t.parent = ? AND u.scheduled_at_ms >= ? AND u.scheduled_at_ms < ?",
+                        p, 3, row_ints, &r, NULL, &err);
+    }
     if (!rc && kind == SUM_RUNS) {
         struct store_val p[3] = {STORE_V_TEXT(wf_id), STORE_V_INT(start), STORE_V_INT(end)};
 
@@ -194,9 +208,10 @@ static void summary(struct api_req *req, struct api_resp *resp, enum summary_kin
         (void)snprintf(f, sizeof(f), "microsoft.graph.identityGovernance.userSummary");
         break;
     case SUM_TASKS:
-        out = json_pack("{s:I, s:I, s:I, s:I}", "failedTasks", (json_int_t)u.v[4],
-                        "successfulTasks", (json_int_t)(u.v[3] - u.v[4] - u.v[5]), "totalTasks",
-                        (json_int_t)u.v[3], "unprocessedTasks", (json_int_t)u.v[5]);
+        /* r: the task results of the window, as the task reports count them. */
+        out = json_pack("{s:I, s:I, s:I, s:I}", "failedTasks", (json_int_t)r.v[2],
+                        "successfulTasks", (json_int_t)r.v[1], "totalTasks", (json_int_t)r.v[0],
+                        "unprocessedTasks", (json_int_t)(r.v[0] - r.v[1] - r.v[2]));
         (void)snprintf(f, sizeof(f), "microsoft.graph.identityGovernance.taskReportSummary");
         break;
     case SUM_SUBJECTS:
@@ -367,7 +382,7 @@ void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
     struct store_tx tx;
     struct lcw_error err = {0};
     struct top_rows t = {json_array(), false};
-    struct store_val p[4];
+    struct store_val p[6];
     int64_t start, end;
 
     if (parse_window(req, resp, 0, &start, &end) || api__tx_begin(req, resp, &tx, STORE_TX_READ))
@@ -376,6 +391,8 @@ void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
     p[1] = STORE_V_INT(end);
     p[2] = STORE_V_INT(start);
     p[3] = STORE_V_INT(end);
+    p[4] = STORE_V_INT(start);
+    p[5] = STORE_V_INT(end);
     if (store_exec(&tx,
                    "SELECT w.pk, w.display_name, w.category, w.version,"
                    " (SELECT COUNT(*) FROM runs r WHERE r.parent = w.pk AND r.scheduled_at_ms >= ?"
@@ -383,8 +400,10 @@ void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
                    " (SELECT COUNT(*) FROM runs r WHERE r.parent = w.pk AND"
                    "  r.processing_status = 'completed' AND r.scheduled_at_ms >= ? AND"
                    "  r.scheduled_at_ms < ?),"
-                   " 0, 0, 0, 0 FROM workflows w ORDER BY total_runs DESC, w.pk LIMIT 10",
-                   p, 4, row_top, &t, NULL, &err)) {
+                   " 0, 0, 0, 0 FROM workflows w WHERE EXISTS (SELECT 1 FROM runs r WHERE"
+                   " r.parent = w.pk AND r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?)"
+                   " ORDER BY total_runs DESC, w.pk LIMIT 10",
+                   p, 6, row_top, &t, NULL, &err)) {
         api_error_from(resp, req, &err);
         store_tx_rollback(&tx);
         goto out;

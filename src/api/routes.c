@@ -54,6 +54,8 @@ const struct api_route api_routes[] = {
         {"GET", WF "/userProcessingResults/{}/taskProcessingResults", PERM_REPORTS_READ,
          api_user_result_tasks},
         {"GET", WF "/taskReports", PERM_REPORTS_READ, api_task_reports_list},
+        {"GET", WF "/taskReports/{}/taskProcessingResults", PERM_REPORTS_READ,
+         api_task_report_results},
 
         /* history of deleted workflows, until they are purged (spec 3.21) */
         {"GET", DW "/runs/!summary()", PERM_REPORTS_READ, api_runs_summary},

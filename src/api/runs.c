@@ -40,6 +40,24 @@ static int load_workflow(struct store_tx *tx, struct api_req *req, struct api_re
     return rc;
 }
 
+/* $expand names a relationship the item has: subject (results), task (task results). */
+static int check_history_expand(struct api_req *req, struct api_resp *resp,
+                                const struct store_entity *e, const struct odata_query *q)
+{
+    for (size_t i = 0; i < q->n_expand; i++) {
+        const char *x = q->expand[i];
+        bool ok = (e != &store_ent_run && lcw_str_eq_ci(x, "subject")) ||
+                  (e == &store_ent_task_result && lcw_str_eq_ci(x, "task"));
+
+        if (!ok) {
+            api_error(resp, req, 400, "BadRequest", "$expand: '%s' cannot be expanded on %s", x,
+                      e->od.name);
+            return LCW_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* The history item as clients see it: counters for runs, no bookkeeping, $expand. */
 /* Set by the subjectProcessingResults routes: user results in subjectProcessingResult shape. */
 static _Thread_local bool as_subject;
@@ -90,15 +108,17 @@ static int history_output(struct store_tx *tx, const struct store_entity *e, jso
  * List history rows of workflow (params[0]) from entity `e`, restricted by
  * `where` (SQL over e's columns, `?` bound to `arg`, may be NULL).
  */
-static void list_history(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
-                         const char *where, const char *arg, const char *fragment)
+static void list_history_n(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
+                           const char *where, const char *const *args, size_t n_args,
+                           const char *fragment)
 {
     char wf_id[128];
     struct odata_query q;
     struct store_tx tx;
     struct store_page page = {0};
     struct lcw_error err = {0};
-    struct store_val p = STORE_V_TEXT(arg);
+    struct store_val p[2] = {STORE_V_TEXT(n_args > 0 ? args[0] : NULL),
+                             STORE_V_TEXT(n_args > 1 ? args[1] : NULL)};
     json_t *wf = NULL, *item;
     size_t i;
     int rc;
@@ -106,6 +126,8 @@ static void list_history(struct api_req *req, struct api_resp *resp, const struc
     if (api__query(req, resp, HIST_OPTS, &q))
         return;
     api_param(req, 0, wf_id, sizeof(wf_id));
+    if (check_history_expand(req, resp, e, &q))
+        goto out;
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
         goto out;
     if (load_workflow(&tx, req, resp, wf_id, &wf))
@@ -131,10 +153,10 @@ static void list_history(struct api_req *req, struct api_resp *resp, const struc
         if (rc)
             api_error_from(resp, req, &err);
         else
-            api__export(req, resp, e, &q, wf_id, where, arg);
+            api__export(req, resp, e, &q, wf_id, where, args, n_args);
         goto done;
     }
-    rc = store_entity_list(&tx, e, &q, wf_id, where, arg ? &p : NULL, arg ? 1 : 0,
+    rc = store_entity_list(&tx, e, &q, wf_id, where, n_args ? p : NULL, n_args,
                            (long)req->ctx->cfg->page_size, &page, &err);
     json_array_foreach (page.items, i, item) {
         if (!rc)
@@ -151,6 +173,13 @@ done:
 out:
     json_decref(wf);
     odata_query_release(&q);
+}
+
+/* List history rows of workflow params[0] from `e`, restricted by `where` (one `?` for `arg`). */
+static void list_history(struct api_req *req, struct api_resp *resp, const struct store_entity *e,
+                         const char *where, const char *arg, const char *fragment)
+{
+    list_history_n(req, resp, e, where, &arg, arg ? 1 : 0, fragment);
 }
 
 /* Get one history row of workflow params[0]; `where` (with `arg`) must also hold. */
@@ -337,6 +366,26 @@ void api_run_subject_get(struct api_req *req, struct api_resp *resp)
     as_subject = false;
 }
 
+/* A task report's id is "<runId>_<taskId>": its results are that task's in that run. */
+void api_task_report_results(struct api_req *req, struct api_resp *resp)
+{
+    char f[300], report[300];
+    const char *args[2];
+    char *sep;
+
+    api_param(req, 1, report, sizeof(report));
+    sep = strrchr(report, '_');
+    if (!sep) {
+        api_error(resp, req, 404, "ResourceNotFound", "Task report '%s' was not found", report);
+        return;
+    }
+    *sep = '\0';
+    args[0] = report;
+    args[1] = sep + 1;
+    list_history_n(req, resp, &store_ent_task_result, "run_id = ? AND task_id = lower(?)", args, 2,
+                   frag(req, f, sizeof(f), "taskReports/taskProcessingResults"));
+}
+
 /* ------------------------------------------------------------ task reports */
 
 struct report_rows {
@@ -374,10 +423,10 @@ static int row_report(void *ctx, const struct store_val *c, size_t n)
             c[0].s, "processingStatus", status, "totalUsersCount", (json_int_t)total,
             "successfulUsersCount", (json_int_t)ok, "failedUsersCount", (json_int_t)failed,
             "unprocessedUsersCount", (json_int_t)(total - ok - failed), "startedDateTime",
-            c[6].kind == STORE_INT ? timefmt_format(c[6].i, started) : NULL, "completedDateTime",
-            !pending && c[7].kind == STORE_INT ? timefmt_format(c[7].i, completed) : NULL,
+            c[6].kind == STORE_INT ? timefmt_format_ms(c[6].i, started) : NULL, "completedDateTime",
+            !pending && c[7].kind == STORE_INT ? timefmt_format_ms(c[7].i, completed) : NULL,
             "lastUpdatedDateTime",
-            c[8].kind == STORE_INT ? timefmt_format(c[8].i, completed) : NULL, "task", task);
+            c[8].kind == STORE_INT ? timefmt_format_ms(c[8].i, completed) : NULL, "task", task);
     if (!item || json_array_append_new(rr->items, item))
         return LCW_ENOMEM;
     return 0;
@@ -431,11 +480,15 @@ void api_task_reports_list(struct api_req *req, struct api_resp *resp)
                     " FROM task_results WHERE parent = ? GROUP BY run_id, task_id"
                     " ORDER BY run_id DESC, task_id",
                     &p, 1, row_report, &rr, NULL, &err);
-    if (rc || !rr.items)
+    if (rc || !rr.items) {
         api_error_from(resp, req, &err);
-    else
+    } else if (api__wants_export(req)) {
+        api__export_array(req, resp, rr.items);
+        rr.items = NULL;
+    } else {
         api__list_array(req, resp, rr.items, &report_entity, &q,
                         frag(req, f, sizeof(f), "taskReports"));
+    }
 done:
     store_tx_rollback(&tx);
 out:

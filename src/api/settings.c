@@ -226,7 +226,7 @@ void api_extensions_create(struct api_req *req, struct api_resp *resp)
         goto out;
     }
     uuid_v4(id);
-    timefmt_format(req->now_ms, ts);
+    timefmt_format_ms(req->now_ms, ts);
     json_object_set_new(doc, "id", json_string(id));
     json_object_set_new(doc, "createdDateTime", json_string(ts));
     json_object_set_new(doc, "lastModifiedDateTime", json_string(ts));
@@ -306,7 +306,8 @@ void api_extension_patch(struct api_req *req, struct api_resp *resp)
     }
     if (ext_unique(&tx, req, resp, jsonx_str(doc, "displayName"), id))
         goto out;
-    json_object_set_new(doc, "lastModifiedDateTime", json_string(timefmt_format(req->now_ms, ts)));
+    json_object_set_new(doc, "lastModifiedDateTime",
+                        json_string(timefmt_format_ms(req->now_ms, ts)));
     json_object_set_new(doc, "lastModifiedBy", api__identity(req));
     rc = store_entity_put(&tx, &store_ent_extension, id, NULL, doc, &err);
     if (!rc)

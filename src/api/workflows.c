@@ -426,7 +426,7 @@ void api_workflows_create(struct api_req *req, struct api_resp *resp)
         goto out;
     }
     uuid_v4(id);
-    timefmt_format(req->now_ms, ts);
+    timefmt_format_ms(req->now_ms, ts);
     ident = api__identity(req);
     json_object_set_new(wf, "id", json_string(id));
     json_object_set_new(wf, "createdDateTime", json_string(ts));
@@ -556,7 +556,8 @@ void api_workflows_patch(struct api_req *req, struct api_resp *resp)
     if (!json_equal(json_object_get(old, "displayName"), json_object_get(wf, "displayName")) &&
         check_unique_name(&tx, req, resp, jsonx_str(wf, "displayName"), id))
         goto out;
-    json_object_set_new(wf, "lastModifiedDateTime", json_string(timefmt_format(req->now_ms, ts)));
+    json_object_set_new(wf, "lastModifiedDateTime",
+                        json_string(timefmt_format_ms(req->now_ms, ts)));
     json_object_set_new(wf, "lastModifiedBy", api__identity(req));
     target = wf_target(wf);
     for (size_t i = 0; target && i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -602,7 +603,7 @@ void api_workflows_delete(struct api_req *req, struct api_resp *resp)
         return;
     if (wf_load(&tx, req, resp, id, WF_ACTIVE, &wf))
         goto out;
-    json_object_set_new(wf, "deletedDateTime", json_string(timefmt_format(req->now_ms, ts)));
+    json_object_set_new(wf, "deletedDateTime", json_string(timefmt_format_ms(req->now_ms, ts)));
     /* A deleted workflow no longer runs: scheduling stops with it. */
     json_object_set_new(wf, "nextScheduleRunDateTime", json_null());
     rc = put_workflow(&tx, wf, &err);
@@ -763,7 +764,8 @@ void api_workflows_new_version(struct api_req *req, struct api_resp *resp)
             json_object_set(wf, carried[i], v);
     }
     json_object_set_new(wf, "version", json_integer(jsonx_int(old, "version", 1) + 1));
-    json_object_set_new(wf, "lastModifiedDateTime", json_string(timefmt_format(req->now_ms, ts)));
+    json_object_set_new(wf, "lastModifiedDateTime",
+                        json_string(timefmt_format_ms(req->now_ms, ts)));
     json_object_set_new(wf, "lastModifiedBy", api__identity(req));
     if (!json_equal(json_object_get(old, "displayName"), json_object_get(wf, "displayName")) &&
         check_unique_name(&tx, req, resp, jsonx_str(wf, "displayName"), id))
@@ -921,7 +923,8 @@ void api_workflow_task_patch(struct api_req *req, struct api_resp *resp)
         goto out;
     }
     json_array_set(json_object_get(wf, "tasks"), idx, nt);
-    json_object_set_new(wf, "lastModifiedDateTime", json_string(timefmt_format(req->now_ms, ts)));
+    json_object_set_new(wf, "lastModifiedDateTime",
+                        json_string(timefmt_format_ms(req->now_ms, ts)));
     json_object_set_new(wf, "lastModifiedBy", api__identity(req));
     rc = put_workflow(&tx, wf, &err);
     if (!rc) {
@@ -1173,6 +1176,8 @@ int api_maintenance(const struct api_ctx *ctx, struct lcw_error *err)
 
         rc = api__retention(ctx, now, &purged, err);
     }
+    if (!rc)
+        rc = store_optimize(ctx->store, err);
 out:
     json_decref(ids);
     return rc;

@@ -41,7 +41,19 @@ void timefmt_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+static char *format(int64_t ms, char out[TIMEFMT_LEN], bool always_ms);
+
 char *timefmt_format(int64_t ms, char out[TIMEFMT_LEN])
+{
+    return format(ms, out, false);
+}
+
+char *timefmt_format_ms(int64_t ms, char out[TIMEFMT_LEN])
+{
+    return format(ms, out, true);
+}
+
+static char *format(int64_t ms, char out[TIMEFMT_LEN], bool always_ms)
 {
     int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY, y;
     unsigned mo, d, h, mi, s, frac;
@@ -55,7 +67,7 @@ char *timefmt_format(int64_t ms, char out[TIMEFMT_LEN])
     mi = (unsigned)(rem / 60000 % 60);
     s = (unsigned)(rem / 1000 % 60);
     frac = (unsigned)(rem % 1000);
-    if (frac)
+    if (frac || always_ms)
         (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, mo,
                        d, h, mi, s, frac);
     else

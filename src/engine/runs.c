@@ -20,7 +20,7 @@ static json_t *time_or_null(int64_t ms)
 {
     char ts[TIMEFMT_LEN];
 
-    return ms < 0 ? json_null() : json_string(timefmt_format(ms, ts));
+    return ms < 0 ? json_null() : json_string(timefmt_format_ms(ms, ts));
 }
 
 void engine_doc_public(json_t *doc)
@@ -483,7 +483,8 @@ int engine_run_add_counters(struct store_tx *tx, json_t *run, struct lcw_error *
     if (lu)
         (void)timefmt_parse(lu, strlen(lu), &last);
     if (a.last_ms > last)
-        json_object_set_new(run, "lastUpdatedDateTime", json_string(timefmt_format(a.last_ms, ts)));
+        json_object_set_new(run, "lastUpdatedDateTime",
+                            json_string(timefmt_format_ms(a.last_ms, ts)));
     return 0;
 }
 

@@ -344,7 +344,7 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
 
             json_object_set_new(wf, "quarantineDetails",
                                 json_pack("{s:s, s:s, s:s}", "quarantinedDateTime",
-                                          timefmt_format(now, ts), "quarantineReason", reason,
+                                          timefmt_format_ms(now, ts), "quarantineReason", reason,
                                           "quarantineType", qtype));
             log_warn("workflow_quarantined", "workflow=%s reason=\"%s\"", wf_id, reason);
             n = 0;
@@ -393,7 +393,7 @@ static int evaluate(struct engine *e, struct store_tx *tx, json_t *wf, const jso
         char ts[TIMEFMT_LEN];
 
         json_object_set_new(wf, "nextScheduleRunDateTime",
-                            json_string(timefmt_format(now + interval_ms(e, settings), ts)));
+                            json_string(timefmt_format_ms(now + interval_ms(e, settings), ts)));
         rc = store_entity_put(tx, &store_ent_workflow, wf_id, NULL, wf, err);
     }
 out:

@@ -114,7 +114,7 @@ static json_t *time_json(int64_t ms)
 {
     char ts[TIMEFMT_LEN];
 
-    return json_string(timefmt_format(ms, ts));
+    return json_string(timefmt_format_ms(ms, ts));
 }
 
 static int work_item_delete(struct store_tx *tx, const char *id, struct lcw_error *err)

@@ -146,11 +146,20 @@ static int backfill_user_licenses(struct store_tx *tx, struct lcw_error *err)
     return rc;
 }
 
+static const char migration_6[] =
+        /* Keyset pages and exports of a workflow's history walk (parent, pk);
+         * summaries and insights read these columns without the documents. */
+        "CREATE INDEX user_results_parent_pk ON user_results (parent, pk);"
+        "CREATE INDEX task_results_parent_pk ON task_results (parent, pk);"
+        "CREATE INDEX user_results_window ON user_results (scheduled_at_ms, processing_status,"
+        " total_tasks, failed_tasks, unprocessed_tasks);";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1, NULL},
         {2, "run history and the work queue", migration_2, NULL},
         {3, "reprocess lineage", migration_3, NULL},
         {4, "history indexes for summaries and insights", migration_4, NULL},
         {5, "licence assignments index", migration_5, backfill_user_licenses},
+        {6, "history paging and window indexes", migration_6, NULL},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -289,7 +289,7 @@ int store_audit_add(struct store_tx *tx, int64_t now_ms, const char *correlation
     int rc;
 
     uuid_v7(now_ms, id);
-    timefmt_format(now_ms, ts);
+    timefmt_format_ms(now_ms, ts);
     ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:o, s:o}", "id", id,
                    "category", category, "correlationId", correlation_id ? correlation_id : "",
                    "result", result, "resultReason", reason ? reason : "", "activityDisplayName",

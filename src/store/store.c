@@ -204,6 +204,8 @@ int store_open(const char *url, struct store **out, struct lcw_error *err)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->returned, NULL);
     rc = migrate(s, err);
+    if (!rc)
+        rc = store_optimize(s, err);
     if (rc) {
         store_close(s);
         return rc;
@@ -222,6 +224,21 @@ void store_close(struct store *s)
     pthread_cond_destroy(&s->returned);
     lcw_free(s->url);
     lcw_free(s);
+}
+
+int store_optimize(struct store *s, struct lcw_error *err)
+{
+    struct store_conn *c = NULL;
+    int rc;
+
+    if (!s->ops->optimize)
+        return 0;
+    rc = pool_take(s, &c, err);
+    if (rc)
+        return rc;
+    rc = s->ops->optimize(c, err);
+    pool_return(s, c, rc != 0);
+    return rc;
 }
 
 const char *store_driver_name(const struct store *s)

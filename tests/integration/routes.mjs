@@ -74,6 +74,7 @@ export const ROUTES = [
   { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}`, template: `${WF}/userProcessingResults/{userResultId}`, perm: REPORTS },
   { method: 'GET', path: `${WF}/userProcessingResults/${MISSING}/taskProcessingResults`, template: `${WF}/userProcessingResults/{userResultId}/taskProcessingResults`, perm: REPORTS },
   { method: 'GET', path: `${WF}/taskReports`, perm: REPORTS },
+  { method: 'GET', path: `${WF}/taskReports/${MISSING}/taskProcessingResults`, template: `${WF}/taskReports/{taskReportId}/taskProcessingResults`, perm: REPORTS },
   // history reports (issue 5)
   { method: 'GET', path: `${WF}/runs/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/runs/summary()`, perm: REPORTS },
   { method: 'GET', path: `${WF}/userProcessingResults/summary(startDateTime=2026-01-01T00:00:00Z,endDateTime=2027-01-01T00:00:00Z)`, template: `${WF}/userProcessingResults/summary()`, perm: REPORTS },

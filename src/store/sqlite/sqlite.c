@@ -273,6 +273,14 @@ static int sqlite_exec_script(struct store_conn *c, const char *sql, struct lcw_
     return sqlite_simple(c, sql, err);
 }
 
+static int sqlite_optimize(struct store_conn *c, struct lcw_error *err)
+{
+    /* analysis_limit samples at most ~1000 rows per index, so this stays
+     * cheap on a large history (PRAGMA optimize in SQLite 3.40 only looks at
+     * tables the connection has queried, which a fresh one has not). */
+    return sqlite_simple(c, "PRAGMA analysis_limit=1000; ANALYZE;", err);
+}
+
 const struct store_ops store_sqlite_ops = {
         .name = "sqlite",
         .open = sqlite_open,
@@ -282,4 +290,5 @@ const struct store_ops store_sqlite_ops = {
         .rollback = sqlite_rollback,
         .exec = sqlite_exec,
         .exec_script = sqlite_exec_script,
+        .optimize = sqlite_optimize,
 };
