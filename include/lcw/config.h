@@ -34,6 +34,7 @@ struct lcw_config {
     bool demo;            /* seed a demo directory when the store is empty */
     int64_t http_threads; /* MHD thread pool size */
     int64_t max_body_bytes;
+    int64_t rate_limit;           /* requests per second per token (burst: twice that); 0 = off */
     int64_t page_size;            /* default page size of collections */
     int64_t max_workflows;        /* per tenant */
     int64_t max_tasks;            /* per workflow */

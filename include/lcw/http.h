@@ -29,6 +29,7 @@ struct http_options {
     const char *web_dir;    /* admin UI files, or NULL to look beside the binary */
     unsigned threads;
     size_t max_body_bytes;
+    unsigned rate_limit; /* requests per second per token; 0 = off */
 };
 
 /* Start serving. LCW_EINVAL for a bad listen address, LCW_EIO when binding fails. */

@@ -71,6 +71,9 @@ static const struct opt_def options[] = {
                 "HTTP worker threads (default 4)"),
         INT_OPT("--max-body-bytes", "LCW_MAX_BODY_BYTES", "http", "max_body_bytes", max_body_bytes,
                 1024, 1073741824, "largest request body (default 1048576)"),
+        INT_OPT("--rate-limit", "LCW_RATE_LIMIT", "http", "rate_limit", rate_limit, 0, 1000000,
+                "requests per second per token before 429 (burst twice that; 0 = off; "
+                "default 200)"),
         INT_OPT("--page-size", "LCW_PAGE_SIZE", "http", "page_size", page_size, 1, 999,
                 "default page size of collections (default 100)"),
         INT_OPT("--max-workflows", "LCW_MAX_WORKFLOWS", "limits", "workflows", max_workflows, 1,
@@ -123,6 +126,7 @@ void config_defaults(struct lcw_config *c)
     c->log_format = lcw_xstrdup("logfmt");
     c->http_threads = 4;
     c->max_body_bytes = 1048576;
+    c->rate_limit = 200;
     c->page_size = 100;
     c->max_workflows = 100;
     c->max_tasks = 25;

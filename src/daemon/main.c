@@ -261,6 +261,7 @@ static int run_daemon(struct api_ctx *ctx, struct lcw_error *err)
     ho.web_dir = ctx->cfg->web_dir;
     ho.threads = (unsigned)ctx->cfg->http_threads;
     ho.max_body_bytes = (size_t)ctx->cfg->max_body_bytes;
+    ho.rate_limit = (unsigned)ctx->cfg->rate_limit;
     eo.store = ctx->store;
     eo.dir = ctx->dir;
     eo.clock = ctx->clock;

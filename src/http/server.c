@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,19 @@
 #include <microhttpd.h>
 
 #include "lcw/jsonx.h"
+
+/*
+ * Per-token rate limiting: a token bucket per token id (refilled at
+ * rate_limit per second, holding at most twice that), in a small table
+ * where a new token takes over the least recently used slot.
+ */
+#define RATE_BUCKETS 256
+
+struct rate_bucket {
+    char token_id[UUID_STR_LEN];
+    double tokens;
+    int64_t updated_ms;
+};
 
 struct http_server {
     struct MHD_Daemon *mhd;
@@ -39,7 +53,9 @@ struct http_server {
     atomic_ulong n_requests;
     atomic_ulong n_by_class[6]; /* 1xx..5xx */
     atomic_ulong n_in_flight;
-    char web_dir[PATH_MAX]; /* admin UI files; "" when there are none */
+    char web_dir[PATH_MAX];    /* admin UI files; "" when there are none */
+    pthread_mutex_t rate_lock; /* guards `buckets` only, never held across I/O */
+    struct rate_bucket buckets[RATE_BUCKETS];
 };
 
 /* Per-request state, from the first handler call to the completion callback. */
@@ -356,6 +372,47 @@ static enum MHD_Result send_static(struct http_server *s, struct MHD_Connection 
     return ok;
 }
 
+/*
+ * Take one request from the token's bucket. False when it is empty, with
+ * *retry_s the whole seconds until a request is allowed again.
+ */
+static bool rate_allow(struct http_server *s, const char *token_id, unsigned *retry_s)
+{
+    double cap = 2.0 * s->opts.rate_limit;
+    int64_t now = lcw_monotonic_ms();
+    struct rate_bucket *b = NULL, *oldest = &s->buckets[0];
+    bool ok;
+
+    if (!s->opts.rate_limit)
+        return true;
+    pthread_mutex_lock(&s->rate_lock);
+    for (size_t i = 0; i < RATE_BUCKETS; i++) {
+        if (strcmp(s->buckets[i].token_id, token_id) == 0) {
+            b = &s->buckets[i];
+            break;
+        }
+        if (s->buckets[i].updated_ms < oldest->updated_ms)
+            oldest = &s->buckets[i];
+    }
+    if (!b) {
+        b = oldest;
+        lcw_strlcpy(b->token_id, token_id, sizeof(b->token_id));
+        b->tokens = cap;
+        b->updated_ms = now;
+    }
+    b->tokens += (double)(now - b->updated_ms) * s->opts.rate_limit / 1000.0;
+    if (b->tokens > cap)
+        b->tokens = cap;
+    b->updated_ms = now;
+    ok = b->tokens >= 1.0;
+    if (ok)
+        b->tokens -= 1.0;
+    else
+        *retry_s = (unsigned)((1.0 - b->tokens) / s->opts.rate_limit) + 1;
+    pthread_mutex_unlock(&s->rate_lock);
+    return ok;
+}
+
 /* Run the request once the body is complete. */
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *c, struct req_ctx *rc,
                                 const char *url, const char *method, int *status_out)
@@ -452,6 +509,17 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *c,
         else
             api_error_from(&resp, &req, &err);
         goto send;
+    }
+    {
+        unsigned retry_s = 1;
+
+        if (!rate_allow(s, req.who.token_id, &retry_s)) {
+            resp.retry_after_s = retry_s;
+            api_error(&resp, &req, 429, "TooManyRequests",
+                      "Too many requests for this token (limit %u per second); retry after %u s",
+                      s->opts.rate_limit, retry_s);
+            goto send;
+        }
     }
     if ((req.who.perms & m.route->perm) != m.route->perm) {
         api_error(&resp, &req, 403, "Authorization_RequestDenied",
@@ -651,6 +719,7 @@ static void server_free(struct http_server *s)
 {
     if (!s)
         return;
+    pthread_mutex_destroy(&s->rate_lock);
     lcw_free(s->cert_pem);
     if (s->key_pem) {
         memset(s->key_pem, 0, strlen(s->key_pem));
@@ -676,6 +745,7 @@ int http_start(const struct api_ctx *ctx, const struct http_options *opts, struc
         return lcw_error_set(err, LCW_ENOMEM, "out of memory");
     s->ctx = ctx;
     s->opts = *opts;
+    pthread_mutex_init(&s->rate_lock, NULL);
     rc = parse_listen(opts->listen, &ss, host, sizeof(host), err);
     if (rc)
         goto fail;

@@ -46,7 +46,10 @@ function daemonEnv(extra) {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('LCW_')) env[k] = v;
   }
-  return { ...env, ...extra };
+  // Suites create users and runs far faster than an administrator would;
+  // rate limiting is tested on its own (ratelimit.test.mjs), so it is off
+  // unless a test sets LCW_RATE_LIMIT.
+  return { ...env, LCW_RATE_LIMIT: '0', ...extra };
 }
 
 /** Run `lcwd ARGS...` to completion; resolves {code, stdout, stderr}. */
