@@ -126,7 +126,8 @@ int main(int argc, char **argv)
         }
     }
     if (!db || db[0] != '/' || n_runs < 1 || n_user_results < n_runs) {
-        fprintf(stderr, "history_queries_gen: --db must be an absolute path; user results >= runs\n");
+        fprintf(stderr,
+                "history_queries_gen: --db must be an absolute path; user results >= runs\n");
         return 2;
     }
     snprintf(url, sizeof(url), "sqlite://%s", db);
@@ -148,8 +149,7 @@ int main(int argc, char **argv)
         check(engine_version_get(&tx, w->id, 1, &version, &err), &err, "version 1");
         w->tasks = json_array();
         w->task_ids = json_array();
-        json_array_foreach(json_object_get(version, "tasks"), k, t)
-        {
+        json_array_foreach (json_object_get(version, "tasks"), k, t) {
             if (jsonx_bool(t, "isEnabled", true)) {
                 json_array_append(w->tasks, t);
                 json_array_append_new(w->task_ids, json_string(jsonx_str(t, "id")));
@@ -177,8 +177,9 @@ int main(int argc, char **argv)
         int64_t scheduled = start + (int64_t)((double)r * (double)(days * MS_PER_DAY) / n_runs) +
                             (int64_t)(rnd() % 60000);
         int64_t started = scheduled + 1000, t = started;
-        const char *etype = r % 20 == 7 ? "onDemand" : r % 50 == 11 ? "activatedWithScope"
-                                                                    : "scheduled";
+        const char *etype = r % 20 == 7    ? "onDemand"
+                            : r % 50 == 11 ? "activatedWithScope"
+                                           : "scheduled";
         char run_id[UUID_STR_LEN];
         long ok = 0, failed = 0, cwe = 0;
         size_t n_tasks = json_array_size(w->tasks);
@@ -231,14 +232,13 @@ int main(int argc, char **argv)
                                "id", tr_id, "processingStatus", st, "createdDateTime", ts(t),
                                "startedDateTime", ts(tstart), "completedDateTime", ts(t),
                                "failureReason", reason, "processingInfo", info, "subject", "id",
-                               uid, "task", task, "#lcw.runId", run_id, "#lcw.userResultId",
-                               ur_id);
+                               uid, "task", task, "#lcw.runId", run_id, "#lcw.userResultId", ur_id);
                 if (!reason)
                     json_object_set_new(tr, "failureReason", json_null());
                 if (!info)
                     json_object_set_new(tr, "processingInfo", json_null());
-                check(store_entity_put(&tx, &store_ent_task_result, tr_id, w->id, tr, &err),
-                      &err, "task result");
+                check(store_entity_put(&tx, &store_ent_task_result, tr_id, w->id, tr, &err), &err,
+                      "task result");
                 json_decref(tr);
                 done_tasks++;
                 in_tx++;
@@ -246,11 +246,13 @@ int main(int argc, char **argv)
             ur = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:{s:s}, s:s, "
                            "s:O, s:I}",
                            "id", ur_id, "processingStatus",
-                           kind == 0 ? "completed" : kind == 1 ? "completedWithErrors" : "failed",
+                           kind == 0   ? "completed"
+                           : kind == 1 ? "completedWithErrors"
+                                       : "failed",
                            "workflowExecutionType", etype, "scheduledDateTime", ts(scheduled),
                            "startedDateTime", ts(u_start), "completedDateTime", ts(t),
-                           "workflowVersion", (json_int_t)1, "totalTasksCount",
-                           (json_int_t)n_tasks, "failedTasksCount", (json_int_t)failed_tasks,
+                           "workflowVersion", (json_int_t)1, "totalTasksCount", (json_int_t)n_tasks,
+                           "failedTasksCount", (json_int_t)failed_tasks,
                            "totalUnprocessedTasksCount", (json_int_t)unprocessed, "subject", "id",
                            uid, "#lcw.runId", run_id, "#lcw.tasks", w->task_ids, "#lcw.next",
                            (json_int_t)n_tasks);
@@ -292,8 +294,8 @@ int main(int argc, char **argv)
     printf("gen workflows=%zu users=%zu runs=%ld user_results=%ld task_results=%ld"
            " failed_users=%ld completed_with_errors_users=%ld days=%ld seconds=%.1f"
            " commit_seconds=%.1f\n",
-           n_wf, json_array_size(users), n_runs, done_users, done_tasks, n_failed_u, n_cwe_u,
-           days, mono_s() - t0, t_commit);
+           n_wf, json_array_size(users), n_runs, done_users, done_tasks, n_failed_u, n_cwe_u, days,
+           mono_s() - t0, t_commit);
     for (size_t i = 0; i < n_wf; i++) {
         json_decref(wfs[i].tasks);
         json_decref(wfs[i].task_ids);

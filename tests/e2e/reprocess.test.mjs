@@ -187,7 +187,10 @@ describe('admin center: run, fail, reprocess, lineage, audit', () => {
     const rows = page.locator('table.data tbody tr');
     await rows.filter({ hasText: 'Reprocess workflow users' }).first().waitFor();
     await rows.filter({ hasText: 'Reprocess workflow run' }).first().waitFor();
-    await until(async () => (await rows.count()) === 2, 'only the two reprocess events');
+    // One event per reprocess request; each new run also logs its own start and end.
+    const requests = rows.filter({ hasText: /Reprocess workflow (users|run)(?! execution)/ });
+    await until(async () => (await requests.count()) === 2, 'exactly the two reprocess requests');
+    await rows.filter({ hasText: 'Reprocess workflow execution completed' }).first().waitFor();
     await rows.filter({ hasText: 'Reprocess workflow users' }).getByRole('button').click();
     const dlg = page.getByRole('dialog', { name: 'Reprocess workflow users' });
     await dlg.getByText(NAME).waitFor();

@@ -14,7 +14,6 @@
 
 #include "lcw/jsonx.h"
 
-
 int64_t dfx_clock_ms = NOW_MS;
 
 int64_t dfx_fake_now(void *ctx)
@@ -23,7 +22,6 @@ int64_t dfx_fake_now(void *ctx)
 }
 
 const struct lcw_clock dfx_fake_clock = {dfx_fake_now, &dfx_clock_ms};
-
 
 /* ------------------------------------------------------------- seeding */
 

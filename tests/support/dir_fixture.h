@@ -29,7 +29,7 @@
 #define SKU_E3  "6fd2c87f-b296-42f0-b197-1e91e994b900"
 #define SKU_EMS "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
 #define SKU_PBI "f8a1db68-be16-40ed-86d5-cb42ce701560"
-#define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
+#define NOW_MS  1767225600000LL /* 2026-01-01T00:00:00Z */
 
 struct dir_fixture {
     char dir[64];
