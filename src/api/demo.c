@@ -466,7 +466,7 @@ static int seed_workflow(struct store_tx *tx, const struct api_req *req, json_t 
     if (rc)
         goto out;
     uuid_v4(id);
-    timefmt_format(req->now_ms, ts);
+    timefmt_format_ms(req->now_ms, ts);
     if (json_object_set_new(wf, "id", json_string(id)) ||
         json_object_set_new(wf, "createdDateTime", json_string(ts)) ||
         json_object_set_new(wf, "lastModifiedDateTime", json_string(ts)) ||

@@ -33,6 +33,7 @@ struct item {
     bool is_done;          /* finished or released: no more rounds */
     bool has_report;       /* `report` holds a remote outcome to record */
     bool is_user_stale;    /* a task changed the user since `user` was read */
+    bool is_released;      /* put back on the queue for a retry or a callback */
     struct task_report report;
 };
 
@@ -294,6 +295,7 @@ static int record(struct store_tx *tx, struct batch *b, struct item *it, const j
                                    outcome == TASK_RETRY ? now + retry_after : r->wait_until_ms,
                                    err);
         it->is_done = true;
+        it->is_released = true;
         return rc;
     }
     if (outcome == TASK_COMPLETED && attempts > 1) {
@@ -745,10 +747,17 @@ static int round_local(struct batch *b, int64_t now, struct lcw_error *err)
                 break;
         }
         if (json_is_true(canceled)) {
-            /* A remote task that already ran is recorded as it ended; the rest is canceled. */
+            /* A remote task that already ran is recorded as it ended; the rest
+             * is canceled, also when that task asked for a retry or a callback
+             * (it is then canceled in its own row, not parked). */
             rc = record_pending(&tx, b, it, now, err);
-            if (!rc && !it->is_done)
+            if (!rc && !next_task(it) && !it->is_released) {
+                if (!it->is_done)
+                    rc = finish_user(&tx, b, it, now, err);
+            } else if (!rc) {
+                it->is_done = false;
                 rc = cancel_user(&tx, b, it, "The run was canceled before this task ran", now, err);
+            }
             continue;
         }
         if (!rc)
@@ -864,6 +873,11 @@ static int process_batch(struct batch *b, struct lcw_error *err)
             any_left = false;
         pthread_mutex_unlock(&e->lock);
     }
+    /* Users left unfinished (the engine is stopping, or the bound was hit)
+     * go back to the queue now rather than when their lease expires. */
+    any_left = false;
+    for (size_t i = 0; i < b->n; i++)
+        any_left |= !b->items[i].is_done;
     if (!rc && any_left)
         release_unfinished(b, err);
     return rc;
