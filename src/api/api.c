@@ -425,6 +425,21 @@ void api__page(struct api_req *req, struct api_resp *resp, struct store_page *pa
     api__json(req, resp, 200, body, context_fragment);
 }
 
+int api__page_map(struct store_page *page, api_output_fn *fn, const struct odata_query *q)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach (page->items, i, item) {
+        json_t *o = fn(item, q);
+
+        if (!o)
+            return LCW_ENOMEM;
+        json_array_set_new(page->items, i, o);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------ in-memory lists */
 
 static _Thread_local const struct odata_query *sort_query;

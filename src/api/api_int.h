@@ -46,6 +46,12 @@ int api__select(json_t *item, const struct odata_query *q);
 void api__page(struct api_req *req, struct api_resp *resp, struct store_page *page,
                const struct odata_query *q, const char *context_fragment);
 
+/* What clients see of a stored item (a new reference, or NULL when out of memory). */
+typedef json_t *api_output_fn(const json_t *doc, const struct odata_query *q);
+
+/* Replace every item of `page` by fn(item, q). LCW_ENOMEM when fn fails. */
+int api__page_map(struct store_page *page, api_output_fn *fn, const struct odata_query *q);
+
 /*
  * List an in-memory array (catalogues, tasks): $filter with the evaluator,
  * $orderby, $top and an offset $skiptoken, $select, $count. `items` is

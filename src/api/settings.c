@@ -176,8 +176,6 @@ void api_extensions_list(struct api_req *req, struct api_resp *resp)
     struct store_tx tx;
     struct store_page page = {0};
     struct lcw_error err = {0};
-    size_t i;
-    json_t *item;
     int rc;
 
     if (api__query(req, resp,
@@ -194,15 +192,10 @@ void api_extensions_list(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach (page.items, i, item) {
-        json_t *o = ext_output(item, &q);
-
-        if (!o) {
-            store_page_release(&page);
-            api_error(resp, req, 500, "InternalServerError", "out of memory");
-            goto out;
-        }
-        json_array_set_new(page.items, i, o);
+    if (api__page_map(&page, ext_output, &q)) {
+        store_page_release(&page);
+        api_error(resp, req, 500, "InternalServerError", "out of memory");
+        goto out;
     }
     api__page(req, resp, &page, &q, EXT_FRAGMENT);
 out:

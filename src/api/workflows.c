@@ -340,8 +340,6 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
     struct store_val p[1];
     char where_sql[256];
     size_t n_p = 0;
-    size_t i;
-    json_t *item;
     int rc;
 
     if (api__query(req, resp, WF_LIST_OPTS, &q))
@@ -382,15 +380,10 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach (page.items, i, item) {
-        json_t *o = wf_output(item, &q);
-
-        if (!o) {
-            store_page_release(&page);
-            api_error(resp, req, 500, "InternalServerError", "out of memory");
-            goto out;
-        }
-        json_array_set_new(page.items, i, o);
+    if (api__page_map(&page, wf_output, &q)) {
+        store_page_release(&page);
+        api_error(resp, req, 500, "InternalServerError", "out of memory");
+        goto out;
     }
     api__page(req, resp, &page, &q, where == WF_DELETED ? DEL_FRAGMENT : WF_FRAGMENT);
 out:
@@ -964,11 +957,6 @@ static int wf_exists(struct store_tx *tx, struct api_req *req, struct api_resp *
     return rc;
 }
 
-static json_t *version_output(const json_t *v, const struct odata_query *q)
-{
-    return wf_output(v, q);
-}
-
 void api_workflow_versions_list(struct api_req *req, struct api_resp *resp)
 {
     char id[128], frag[256];
@@ -976,8 +964,6 @@ void api_workflow_versions_list(struct api_req *req, struct api_resp *resp)
     struct store_tx tx;
     struct store_page page = {0};
     struct lcw_error err = {0};
-    size_t i;
-    json_t *item;
     int rc;
 
     if (api__query(req, resp, WF_LIST_OPTS & ~ODATA_OPT_SEARCH, &q))
@@ -996,15 +982,10 @@ void api_workflow_versions_list(struct api_req *req, struct api_resp *resp)
         api_error_from(resp, req, &err);
         goto out;
     }
-    json_array_foreach (page.items, i, item) {
-        json_t *o = version_output(item, &q);
-
-        if (!o) {
-            store_page_release(&page);
-            api_error(resp, req, 500, "InternalServerError", "out of memory");
-            goto out;
-        }
-        json_array_set_new(page.items, i, o);
+    if (api__page_map(&page, wf_output, &q)) {
+        store_page_release(&page);
+        api_error(resp, req, 500, "InternalServerError", "out of memory");
+        goto out;
     }
     (void)snprintf(frag, sizeof(frag), WF_FRAGMENT "('%s')/versions", id);
     api__page(req, resp, &page, &q, frag);
@@ -1053,7 +1034,7 @@ void api_workflow_version_get(struct api_req *req, struct api_resp *resp)
         goto out;
     if (version_load(&tx, req, resp, id, num, &v) == 0) {
         (void)snprintf(frag, sizeof(frag), WF_FRAGMENT "('%s')/versions/$entity", id);
-        api__json(req, resp, 200, version_output(v, &q), frag);
+        api__json(req, resp, 200, wf_output(v, &q), frag);
     }
     store_tx_rollback(&tx);
 out:
