@@ -125,7 +125,7 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Never NULL: "" for an empty buffer. Borrowed. */
 const char *buf_cstr(const struct buf *b);
 /* Hand the data to the caller (who frees it with lcw_free) and re-init the buffer. */

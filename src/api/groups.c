@@ -207,7 +207,7 @@ static int apply_group(json_t *doc, const json_t *body, bool is_create, struct l
         if (strcmp(key, "@odata.type") == 0) {
             const char *t = json_string_value(v);
 
-            if (t && (lcw_str_eq_ci(t, GROUP_TYPE) || lcw_str_eq_ci(t, GROUP_TYPE + 1)))
+            if (t && (lcw_str_eq_ci(t, GROUP_TYPE) || lcw_str_eq_ci(t, &GROUP_TYPE[1])))
                 continue;
             return lcw_error_set_target(err, LCW_EINVAL, key,
                                         "@odata.type must be '" GROUP_TYPE "' on a group");

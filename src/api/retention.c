@@ -26,8 +26,8 @@ static int row_pair(void *ctx, const struct store_val *c, size_t n)
 static int purge_run(struct store_tx *tx, const char *run_id, struct lcw_error *err)
 {
     static const char *const sql[] = {
-            "DELETE FROM run_links WHERE kind = 'result' AND source_id IN (SELECT pk FROM"
-            " user_results WHERE run_id = ?)",
+            ("DELETE FROM run_links WHERE kind = 'result' AND source_id IN (SELECT pk FROM"
+             " user_results WHERE run_id = ?)"),
             "DELETE FROM run_links WHERE (kind = 'run' AND source_id = ?)",
             "DELETE FROM run_links WHERE new_run_id = ?",
             "DELETE FROM task_results WHERE run_id = ?",

@@ -58,7 +58,7 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
         if (strcmp(key, "@odata.type") == 0) {
             const char *t = json_string_value(v);
 
-            if (t && (lcw_str_eq_ci(t, USER_TYPE) || lcw_str_eq_ci(t, USER_TYPE + 1)))
+            if (t && (lcw_str_eq_ci(t, USER_TYPE) || lcw_str_eq_ci(t, &USER_TYPE[1])))
                 continue;
             rc = lcw_error_set_target(err, LCW_EINVAL, key,
                                       "@odata.type must be '" USER_TYPE "' on a user");

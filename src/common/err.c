@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void error_vset(struct lcw_error *err, int code, const char *target, const char *fmt,
-                       va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+error_vset(struct lcw_error *err, int code, const char *target, const char *fmt, va_list ap)
 {
     err->code = code;
     lcw_strlcpy(err->target, target ? target : "", sizeof(err->target));

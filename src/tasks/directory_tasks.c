@@ -26,7 +26,8 @@
 /* -------------------------------------------------------------- reports */
 
 /* Append to the message, ending it with "..." when it does not fit. */
-static void msg_vappend(struct task_report *r, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void msg_vappend(struct task_report *r,
+                                                              const char *fmt, va_list ap)
 {
     size_t len = strlen(r->message), cap = sizeof(r->message);
     int n;
