@@ -15,6 +15,13 @@
 
 #include "lcw/common.h"
 
+/*
+ * jansson's iterators and json_object_set take non-const pointers even when
+ * they only read (iteration) or take a new reference (set). JSONX_MUT marks
+ * the places where a const value is passed to them for that reason only.
+ */
+#define JSONX_MUT(v) ((json_t *)(uintptr_t)(v))
+
 /* Nesting depth allowed in a request body. */
 #define JSONX_MAX_DEPTH 32
 
@@ -49,6 +56,6 @@ json_t *jsonx_graph_error(const char *code, const char *message, const char *req
                           const char *client_request_id, int64_t now_ms);
 
 /* Keep only the members named in `names` (and any "@odata.*" members). */
-int jsonx_select(json_t *obj, char *const *names, size_t n);
+int jsonx_select(json_t *obj, const char *const *names, size_t n);
 
 #endif /* LCW_JSONX_H */

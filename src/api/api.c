@@ -317,7 +317,7 @@ bool api__expanded(const struct odata_query *q, const char *name)
 
 int api__select(json_t *item, const struct odata_query *q)
 {
-    char *names[80];
+    const char *names[80];
     size_t n = 0;
 
     if (q->n_select == 0)
@@ -325,7 +325,7 @@ int api__select(json_t *item, const struct odata_query *q)
     for (size_t i = 0; i < q->n_select && n < 78; i++)
         names[n++] = q->select[i];
     /* The key always comes back, as in Graph. */
-    names[n++] = (char *)(uintptr_t) "id";
+    names[n++] = "id";
     for (size_t i = 0; i < q->n_expand && n < 80; i++)
         names[n++] = q->expand[i];
     return jsonx_select(item, names, n);

@@ -216,7 +216,7 @@ static int write_row(struct export_state *s, struct buf *out, json_t *doc)
         json_array_foreach (s->columns, i, col) {
             const json_t *v = dotted(doc, json_string_value(col));
 
-            json_object_set(row, json_string_value(col), v ? (json_t *)(uintptr_t)v : json_null());
+            json_object_set(row, json_string_value(col), v ? JSONX_MUT(v) : json_null());
         }
         {
             char *text = jsonx_dump(row);

@@ -199,7 +199,7 @@ static int apply_group(json_t *doc, const json_t *body, bool is_create, struct l
     const char *key;
     json_t *v;
 
-    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+    json_object_foreach (JSONX_MUT(body), key, v) {
         const struct gprop *p = gprop_find(key);
         json_t *nv = NULL;
         int rc;

@@ -327,7 +327,7 @@ static int resolve(struct store_tx *tx, struct api_req *req, struct api_resp *re
     p->extra_links = json_object();
     if (!p->docs || !p->source_runs || !p->extra_links)
         return refuse(req, resp, 500, "out of memory");
-    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+    json_object_foreach (JSONX_MUT(body), key, v) {
         if (strcmp(key, "scope") != 0 && strcmp(key, "subjects") != 0)
             return refuse(req, resp, 400,
                           "Unknown property '%s' (expected 'scope', or the legacy 'subjects')",

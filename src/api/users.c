@@ -52,7 +52,7 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
     int rc = 0;
 
     buf_init(&unknown, 1024);
-    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+    json_object_foreach (JSONX_MUT(body), key, v) {
         const struct model_user_prop *p = uprop_find(key);
 
         if (strcmp(key, "@odata.type") == 0) {
@@ -94,7 +94,7 @@ static int apply_user(json_t *doc, const json_t *body, struct lcw_error *err)
                                   n_unknown > 8 ? ", ..." : "", n_unknown > 1 ? "" : "es");
         goto out;
     }
-    json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
+    json_object_foreach (JSONX_MUT(body), key, v) {
         const struct model_user_prop *p = uprop_find(key);
         json_t *nv = NULL;
 
@@ -216,7 +216,7 @@ json_t *api__dir_user_output(const json_t *doc, bool with_type)
         return NULL;
     if (with_type && json_object_set_new(out, "@odata.type", json_string(USER_TYPE)))
         goto fail;
-    json_object_foreach ((json_t *)(uintptr_t)doc, k, v) {
+    json_object_foreach (JSONX_MUT(doc), k, v) {
         /* "#lcw.*" members are lcw's own bookkeeping, never shown. */
         if (k[0] != '#' && json_object_set(out, k, v))
             goto fail;
@@ -242,7 +242,7 @@ int api__dir_ref_id(const json_t *body, char out[UUID_STR_LEN], struct lcw_error
     json_t *v;
     size_t n, seg_len;
 
-    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
+    json_object_foreach (JSONX_MUT(body), k, v) {
         if (strcmp(k, "@odata.id") != 0 && strcmp(k, "@odata.context") != 0)
             return lcw_error_set_target(err, LCW_EINVAL, k,
                                         "Only '@odata.id' may be given in a reference body "
@@ -1217,7 +1217,7 @@ static int apply_licenses(json_t *licenses, const json_t *body, json_t *skus, js
     json_t *v;
     size_t i, j;
 
-    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
+    json_object_foreach (JSONX_MUT(body), k, v) {
         if (strcmp(k, "addLicenses") != 0 && strcmp(k, "removeLicenses") != 0)
             return lcw_error_set_target(err, LCW_EINVAL, k,
                                         "Property '%s' is not a parameter of assignLicense", k);
@@ -1510,7 +1510,7 @@ static int apply_sku(json_t *sku, const json_t *body, bool is_create, struct lcw
     const char *k;
     json_t *v;
 
-    json_object_foreach ((json_t *)(uintptr_t)body, k, v) {
+    json_object_foreach (JSONX_MUT(body), k, v) {
         if (strcmp(k, "skuId") == 0 && is_create) {
             char id[UUID_STR_LEN];
 

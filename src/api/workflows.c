@@ -159,6 +159,21 @@ static json_t *wf_output(const json_t *doc, const struct odata_query *q)
     return out;
 }
 
+/*
+ * The workflow as an action returns it: with its tasks, and with createdBy
+ * and lastModifiedBy too when `is_everything` (restore).
+ */
+static json_t *wf_output_inline(const json_t *doc, bool is_everything)
+{
+    json_t *out = json_deep_copy(doc);
+
+    if (out && !is_everything) {
+        json_object_del(out, "createdBy");
+        json_object_del(out, "lastModifiedBy");
+    }
+    return out;
+}
+
 /* Check a scope rule's syntax and properties, and that scope groups exist. */
 static int check_conditions(struct store_tx *tx, struct api_req *req, struct api_resp *resp,
                             const json_t *doc)
@@ -339,6 +354,7 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
     struct lcw_error err = {0};
     struct store_val p[1];
     char where_sql[256];
+    char *pattern = NULL; /* owned: the $search LIKE pattern bound in p[0] */
     size_t n_p = 0;
     int rc;
 
@@ -354,6 +370,8 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
          * it; the text is literal, so LIKE's wildcards are escaped. */
         char *pat = lcw_malloc(2 * strlen(q.search) + 3);
         size_t o = 0;
+
+        pattern = pat; /* freed at out */
 
         if (!pat) {
             api_error(resp, req, 500, "InternalServerError", "out of memory");
@@ -387,8 +405,7 @@ static void list_workflows(struct api_req *req, struct api_resp *resp, enum wf_w
     }
     api__page(req, resp, &page, &q, where == WF_DELETED ? DEL_FRAGMENT : WF_FRAGMENT);
 out:
-    if (n_p)
-        lcw_free((void *)(uintptr_t)p[0].s);
+    lcw_free(pattern);
     odata_query_release(&q);
 }
 
@@ -461,15 +478,8 @@ void api_workflows_create(struct api_req *req, struct api_resp *resp)
         goto out;
     (void)snprintf(resp->location, sizeof(resp->location), "%s/%s%s/workflows/%s", req->base_url,
                    req->version, LCW_ROOT, id);
-    {
-        struct odata_query q;
-
-        odata_query_init(&q);
-        /* Graph's create response carries the tasks it created. */
-        q.expand = (char *[]){(char *)(uintptr_t) "tasks"};
-        q.n_expand = 1;
-        api__json(req, resp, 201, wf_output(wf, &q), WF_FRAGMENT "/$entity");
-    }
+    /* Graph's create response carries the tasks it created. */
+    api__json(req, resp, 201, wf_output_inline(wf, false), WF_FRAGMENT "/$entity");
 out:
     store_tx_rollback(&tx);
     json_decref(ident);
@@ -669,9 +679,7 @@ void api_deleted_restore(struct api_req *req, struct api_resp *resp)
     if (api__tx_commit(req, resp, &tx))
         goto out;
     /* The documented response inlines tasks, createdBy and lastModifiedBy. */
-    q.expand = (char *[]){(char *)(uintptr_t) "*"};
-    q.n_expand = 1;
-    api__json(req, resp, 200, wf_output(wf, &q), WF_FRAGMENT "/$entity");
+    api__json(req, resp, 200, wf_output_inline(wf, true), WF_FRAGMENT "/$entity");
 out:
     store_tx_rollback(&tx);
     json_decref(wf);
@@ -788,9 +796,7 @@ void api_workflows_new_version(struct api_req *req, struct api_resp *resp)
     }
     if (api__tx_commit(req, resp, &tx))
         goto out;
-    q.expand = (char *[]){(char *)(uintptr_t) "tasks"};
-    q.n_expand = 1;
-    api__json(req, resp, 200, wf_output(wf, &q), WF_FRAGMENT "/$entity");
+    api__json(req, resp, 200, wf_output_inline(wf, false), WF_FRAGMENT "/$entity");
 out:
     store_tx_rollback(&tx);
     json_decref(target);

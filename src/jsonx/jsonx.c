@@ -137,7 +137,7 @@ json_t *jsonx_graph_error(const char *code, const char *message, const char *req
     return err;
 }
 
-int jsonx_select(json_t *obj, char *const *names, size_t n)
+int jsonx_select(json_t *obj, const char *const *names, size_t n)
 {
     const char *k;
     json_t *v;
