@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lcw/jsonx.h"
+
 #define MAX_CSV_BYTES ((size_t)64 << 20)
 #define MAX_COLUMNS   200
 
@@ -172,7 +174,7 @@ static bool same_value(const char *key, const json_t *want, const json_t *have)
 {
     int64_t a, b;
 
-    if (json_equal((json_t *)(uintptr_t)want, (json_t *)(uintptr_t)have))
+    if (json_equal(JSONX_MUT(want), JSONX_MUT(have)))
         return true;
     if (!json_is_string(want) || !json_is_string(have))
         return false;
@@ -189,7 +191,7 @@ static bool is_unchanged(const json_t *props, const json_t *user)
     const char *key;
     json_t *v;
 
-    json_object_foreach ((json_t *)(uintptr_t)props, key, v) {
+    json_object_foreach (JSONX_MUT(props), key, v) {
         const json_t *have = json_object_get(user, key);
 
         if (json_is_object(v)) {

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lcw/jsonx.h"
+
 #define CELL_MAX_BYTES ((size_t)1 << 20)
 
 /* Resolve "a/b/c" inside `obj` (numbers index lists); NULL when a step is missing. */
@@ -269,7 +271,7 @@ int cli__print_object(struct cli *c, const json_t *obj, const struct cli_col *co
     int rc = CLI_OK;
 
     if (c->o.want_json) {
-        json_t *copy = json_copy((json_t *)(uintptr_t)obj);
+        json_t *copy = json_copy(JSONX_MUT(obj));
 
         if (!copy)
             return cli__fail(c, CLI_EUSAGE, "out of memory");

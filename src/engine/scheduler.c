@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lcw/jsonx.h"
 #include "lcw/odata.h"
 
 #define MS_PER_DAY    86400000LL
@@ -421,7 +422,7 @@ static int on_scope_user(void *ctx, const json_t *user)
     if (strcmp(w->c->trigger_type, "timeBasedAttributeTrigger") == 0 &&
         !time_trigger_value(w->c, user, w->now))
         return 0;
-    return json_array_append(w->out, (json_t *)(uintptr_t)user) ? LCW_ENOMEM : 0;
+    return json_array_append(w->out, JSONX_MUT(user)) ? LCW_ENOMEM : 0;
 }
 
 int engine_scope_users(struct engine *e, struct store_tx *tx, const json_t *workflow, json_t **out,

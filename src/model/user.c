@@ -6,6 +6,7 @@
  * /users) and dir/embedded/attrs.c (dir_user_update); the callers keep their
  * own rules for which properties a body may name. Pure and thread-safe.
  */
+#include "lcw/jsonx.h"
 #include "lcw/model.h"
 
 #include <stdio.h>
@@ -336,7 +337,7 @@ static int norm_complex(const struct model_user_prop *p, const json_t *v, const 
             goto out;
         }
     }
-    json_object_foreach ((json_t *)(uintptr_t)v, k, item) {
+    json_object_foreach (JSONX_MUT(v), k, item) {
         rc = set_member(*out, p, k, item, flags, err);
         if (rc)
             goto out;

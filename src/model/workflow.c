@@ -5,6 +5,7 @@
  * the first problem with its property path, and builds a normalised
  * document. Pure: task ids come from uuid_v4 (libsodium), nothing else.
  */
+#include "lcw/jsonx.h"
 #include "lcw/model.h"
 
 #include <stdio.h>
@@ -204,7 +205,7 @@ static int task_extensions(struct vctx *c, const json_t *t, json_t *task)
 
         if (!json_is_object(rp))
             return model__fail_at(c, "retryPolicy", "must be an object");
-        json_object_foreach ((json_t *)(uintptr_t)rp, k, v) {
+        json_object_foreach (JSONX_MUT(rp), k, v) {
             bool known = false;
 
             for (size_t i = 0; i < 4; i++)

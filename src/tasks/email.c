@@ -143,7 +143,7 @@ static const json_t *member_ci(const json_t *obj, const char *name, size_t len)
 
     if (!json_is_object(obj))
         return NULL;
-    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
+    json_object_foreach (JSONX_MUT(obj), key, v) {
         if (strlen(key) == len && strv_eq_ci((struct strv){key, len}, name))
             return v;
     }

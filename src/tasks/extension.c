@@ -361,7 +361,7 @@ static const json_t *member_ci(const json_t *obj, const char *name)
 
     if (!json_is_object(obj))
         return NULL;
-    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
+    json_object_foreach (JSONX_MUT(obj), key, v) {
         if (lcw_str_eq_ci(key, name))
             return v;
     }

@@ -51,7 +51,7 @@ static int apply_one(json_t *doc, const char *key, const json_t *v, struct lcw_e
                                         key, p->name);
         /* Only a reference is taken on `v`, and dropped again below. */
         one = json_object();
-        if (!one || json_object_set(one, slash + 1, (json_t *)(uintptr_t)v)) {
+        if (!one || json_object_set(one, slash + 1, JSONX_MUT(v))) {
             json_decref(one);
             return nomem(err);
         }
@@ -138,7 +138,7 @@ int dir__emb_user_update(struct dir *d, struct store_tx *tx, const char *user_id
         rc = nomem(err);
         goto out;
     }
-    json_object_foreach ((json_t *)(uintptr_t)attrs_in, key, v) {
+    json_object_foreach (JSONX_MUT(attrs_in), key, v) {
         rc = apply_one(doc, key, v, err);
         if (rc)
             goto out;

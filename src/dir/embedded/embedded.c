@@ -101,7 +101,7 @@ json_t *dir__emb_user_output(const json_t *doc)
 
     if (!out)
         return NULL;
-    json_object_foreach ((json_t *)(uintptr_t)doc, k, v) {
+    json_object_foreach (JSONX_MUT(doc), k, v) {
         /* "#lcw.*" members are lcw's bookkeeping (directory.md), never shown. */
         if (k[0] != '#' && json_object_set(out, k, v)) {
             json_decref(out);
