@@ -8,6 +8,10 @@
 
 #define LCW_ROOT "/identityGovernance/lifecycleWorkflows"
 
+/* Graph's error codes for the directory routes (/users, /groups). */
+#define DIR_BAD       "Request_BadRequest"
+#define DIR_NOT_FOUND "Request_ResourceNotFound"
+
 /* Begin a transaction; on failure fill `resp` and return non-zero. */
 int api__tx_begin(struct api_req *req, struct api_resp *resp, struct store_tx *tx, unsigned flags);
 /* Commit; on failure fill `resp` and return non-zero. */
@@ -92,6 +96,9 @@ int api__user_build(const json_t *body, const char *id, int64_t now_ms, json_t *
 const char *api__user_manager_id(const json_t *doc);
 int api__user_manager_set(json_t *doc, const char *manager_id);
 json_t *api__dir_user_output(const json_t *doc, bool with_type);
+/* Graph's 404 for a directory object, and 400 for a validation error (else the mapped status). */
+void api__dir_not_found(struct api_resp *resp, const struct api_req *req, const char *what);
+void api__dir_fail(struct api_resp *resp, const struct api_req *req, const struct lcw_error *err);
 int api__dir_ref_id(const json_t *body, char out[UUID_STR_LEN], struct lcw_error *err);
 int api__dir_search(const char *search, const struct store_entity *e, struct buf *where,
                     struct store_val *params, size_t cap, size_t *n_params, char **owned,

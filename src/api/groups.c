@@ -12,9 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DIR_BAD       "Request_BadRequest"
-#define DIR_NOT_FOUND "Request_ResourceNotFound"
-#define GROUP_TYPE    "#microsoft.graph.group"
+#define GROUP_TYPE "#microsoft.graph.group"
 #define GROUP_LIST_OPTS                                                           \
     (ODATA_OPT_FILTER | ODATA_OPT_ORDERBY | ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN | \
      ODATA_OPT_COUNT | ODATA_OPT_SELECT | ODATA_OPT_SEARCH)
@@ -265,22 +263,6 @@ int api__group_build(const json_t *body, const char *id, int64_t now_ms, json_t 
 
 /* --------------------------------------------------------------- helpers */
 
-static void not_found(struct api_resp *resp, const struct api_req *req, const char *what)
-{
-    api_error(resp, req, 404, DIR_NOT_FOUND,
-              "Resource '%s' does not exist or one of its queried reference-property objects are "
-              "not present.",
-              what);
-}
-
-static void fail(struct api_resp *resp, const struct api_req *req, const struct lcw_error *err)
-{
-    if (err->code == LCW_EINVAL)
-        api_error(resp, req, 400, DIR_BAD, "%s", err->msg);
-    else
-        api_error_from(resp, req, err);
-}
-
 static void lower_copy(char *out, size_t cap, const char *s)
 {
     lcw_strlcpy(out, s, cap);
@@ -316,7 +298,7 @@ static int dir_load(struct store_tx *tx, struct api_req *req, struct api_resp *r
     int rc = dir_get(tx, e, key, out, &err);
 
     if (rc == LCW_ENOTFOUND)
-        not_found(resp, req, key);
+        api__dir_not_found(resp, req, key);
     else if (rc)
         api_error_from(resp, req, &err);
     return rc;
@@ -396,7 +378,7 @@ void api_groups_list(struct api_req *req, struct api_resp *resp)
     if (buf_puts(&where, "1=1") ||
         (q.search && api__dir_search(q.search, &store_ent_group, &where, params, N_ELEMS(params),
                                      &n_params, &owned, &err))) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
@@ -436,7 +418,7 @@ void api_groups_create(struct api_req *req, struct api_resp *resp)
     uuid_v4(id);
     rc = api__group_build(body, id, req->now_ms, &doc, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     bind = json_object_get(body, "members@odata.bind");
@@ -465,7 +447,7 @@ void api_groups_create(struct api_req *req, struct api_resp *resp)
                  : lcw_error_set(&err, LCW_ENOMEM, "out of memory");
         json_decref(ref);
         if (rc) {
-            fail(resp, req, &err);
+            api__dir_fail(resp, req, &err);
             goto out;
         }
         if (dir_load(&tx, req, resp, &store_ent_user, uid, &u))
@@ -550,7 +532,7 @@ void api_group_patch(struct api_req *req, struct api_resp *resp)
         goto oom;
     rc = apply_group(doc, body, false, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     json_object_foreach (doc, k, v) {
@@ -659,7 +641,7 @@ void api_group_members(struct api_req *req, struct api_resp *resp)
                          "WHERE group_id = ?)") ||
         (q.search && api__dir_search(q.search, &store_ent_user, &where, params, N_ELEMS(params),
                                      &n_params, &owned, &err))) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     rc = store_entity_list(&tx, &store_ent_user, &q, NULL, buf_cstr(&where), params, n_params,
@@ -699,7 +681,7 @@ void api_group_member_add(struct api_req *req, struct api_resp *resp)
     if (api__body(req, resp, &body))
         return;
     if (api__dir_ref_id(body, uid, &err)) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (api__tx_begin(req, resp, &tx, STORE_TX_WRITE))
@@ -742,13 +724,13 @@ void api_group_member_remove(struct api_req *req, struct api_resp *resp)
     if (dir_load(&tx, req, resp, &store_ent_group, key, &g))
         goto out;
     if (!uuid_valid(raw, strlen(raw))) {
-        not_found(resp, req, raw);
+        api__dir_not_found(resp, req, raw);
         goto out;
     }
     lower_copy(uid, sizeof(uid), raw);
     rc = store_member_remove(&tx, jsonx_str(g, "id"), uid, &removed, &err);
     if (!rc && !removed) {
-        not_found(resp, req, raw);
+        api__dir_not_found(resp, req, raw);
         goto out;
     }
     /* The user may be gone (soft-deleted); the membership row is what counts. */

@@ -16,12 +16,10 @@
 
 #include "lcw/model.h"
 
-#define DIR_BAD       "Request_BadRequest"
-#define DIR_NOT_FOUND "Request_ResourceNotFound"
-#define USER_TYPE     "#microsoft.graph.user"
-#define GROUP_TYPE    "#microsoft.graph.group"
-#define MANAGER_KEY   "#lcw.managerId"
-#define SKUS_KEY      "subscribedSkus"
+#define USER_TYPE   "#microsoft.graph.user"
+#define GROUP_TYPE  "#microsoft.graph.group"
+#define MANAGER_KEY "#lcw.managerId"
+#define SKUS_KEY    "subscribedSkus"
 #define USER_LIST_OPTS                                                            \
     (ODATA_OPT_FILTER | ODATA_OPT_ORDERBY | ODATA_OPT_TOP | ODATA_OPT_SKIPTOKEN | \
      ODATA_OPT_COUNT | ODATA_OPT_SELECT | ODATA_OPT_EXPAND | ODATA_OPT_SEARCH)
@@ -374,7 +372,7 @@ int api__dir_search(const char *search, const struct store_entity *e, struct buf
     return 0;
 }
 
-static void not_found(struct api_resp *resp, const struct api_req *req, const char *what)
+void api__dir_not_found(struct api_resp *resp, const struct api_req *req, const char *what)
 {
     api_error(resp, req, 404, DIR_NOT_FOUND,
               "Resource '%s' does not exist or one of its queried reference-property objects are "
@@ -383,7 +381,7 @@ static void not_found(struct api_resp *resp, const struct api_req *req, const ch
 }
 
 /* 400 for a validation error, the mapped status for anything else. */
-static void fail(struct api_resp *resp, const struct api_req *req, const struct lcw_error *err)
+void api__dir_fail(struct api_resp *resp, const struct api_req *req, const struct lcw_error *err)
 {
     if (err->code == LCW_EINVAL)
         api_error(resp, req, 400, DIR_BAD, "%s", err->msg);
@@ -440,7 +438,7 @@ static int user_load(struct store_tx *tx, struct api_req *req, struct api_resp *
     int rc = user_find(tx, key, out, &err);
 
     if (rc == LCW_ENOTFOUND)
-        not_found(resp, req, key);
+        api__dir_not_found(resp, req, key);
     else if (rc)
         api_error_from(resp, req, &err);
     return rc;
@@ -646,7 +644,7 @@ static void list_users(struct api_req *req, struct api_resp *resp, struct odata_
     }
     if (q->search && api__dir_search(q->search, &store_ent_user, &where, params, N_ELEMS(params),
                                      &n_params, &owned, &err)) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (api__tx_begin(req, resp, &tx, STORE_TX_READ))
@@ -695,7 +693,7 @@ void api_users_create(struct api_req *req, struct api_resp *resp)
     uuid_v4(id);
     rc = api__user_build(body, id, req->now_ms, &doc, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     target = user_target(doc);
@@ -792,7 +790,7 @@ void api_user_patch(struct api_req *req, struct api_resp *resp)
     }
     rc = apply_user(doc, body, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (!model_user_value_same(json_object_get(old, "userPrincipalName"),
@@ -923,7 +921,7 @@ static int manager_load(struct store_tx *tx, struct api_req *req, struct api_res
     int rc = mid ? user_find(tx, mid, out, &err) : LCW_ENOTFOUND;
 
     if (rc == LCW_ENOTFOUND)
-        not_found(resp, req, "manager");
+        api__dir_not_found(resp, req, "manager");
     else if (rc)
         api_error_from(resp, req, &err);
     return rc;
@@ -1024,7 +1022,7 @@ void api_user_manager_put(struct api_req *req, struct api_resp *resp)
     if (api__body(req, resp, &body))
         return;
     if (api__dir_ref_id(body, mid, &err)) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (api__tx_begin(req, resp, &tx, STORE_TX_WRITE))
@@ -1065,7 +1063,7 @@ void api_user_manager_delete(struct api_req *req, struct api_resp *resp)
     if (user_load(&tx, req, resp, key, &doc))
         goto out;
     if (!api__user_manager_id(doc)) {
-        not_found(resp, req, "manager");
+        api__dir_not_found(resp, req, "manager");
         goto out;
     }
     if (set_manager(&tx, req, doc, NULL, &err)) {
@@ -1346,7 +1344,7 @@ void api_user_assign_license(struct api_req *req, struct api_resp *resp)
     }
     rc = apply_licenses(json_object_get(doc, "assignedLicenses"), body, skus, added, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     /* Each newly assigned sku needs a free unit. */
@@ -1487,7 +1485,7 @@ void api_subscribed_sku_get(struct api_req *req, struct api_resp *resp)
     }
     sku = sku_find(skus, id, NULL);
     if (!sku)
-        not_found(resp, req, id);
+        api__dir_not_found(resp, req, id);
     else if (api__select(sku, &q))
         api_error(resp, req, 500, "InternalServerError", "out of memory");
     else
@@ -1617,7 +1615,7 @@ void api_subscribed_skus_create(struct api_req *req, struct api_resp *resp)
     }
     rc = apply_sku(sku, body, true, &err);
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (api__tx_begin(req, resp, &tx, STORE_TX_WRITE))
@@ -1679,14 +1677,14 @@ void api_subscribed_sku_patch(struct api_req *req, struct api_resp *resp)
     }
     sku = sku_find(skus, id, &idx);
     if (!sku) {
-        not_found(resp, req, id);
+        api__dir_not_found(resp, req, id);
         goto out;
     }
     copy = json_deep_copy(sku);
     rc = copy ? apply_sku(copy, body, false, &err)
               : lcw_error_set(&err, LCW_ENOMEM, "out of memory");
     if (rc) {
-        fail(resp, req, &err);
+        api__dir_fail(resp, req, &err);
         goto out;
     }
     if (sku_name_taken(skus, jsonx_str(copy, "skuPartNumber"), idx)) {
@@ -1732,7 +1730,7 @@ void api_subscribed_sku_delete(struct api_req *req, struct api_resp *resp)
     }
     sku = json_incref(sku_find(skus, id, &idx));
     if (!sku) {
-        not_found(resp, req, id);
+        api__dir_not_found(resp, req, id);
         goto out;
     }
     rc = api__sku_consumed(&tx, jsonx_str(sku, "skuId"), &used, &err);
