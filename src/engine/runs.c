@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lcw/model.h"
+
 bool engine_is_final_status(const char *s)
 {
     return s && (strcmp(s, "completed") == 0 || strcmp(s, "completedWithErrors") == 0 ||
@@ -494,6 +496,7 @@ int engine_task_resume(struct store_tx *tx, const char *workflow_id, const char 
 {
     json_t *tr = NULL, *run = NULL;
     struct store_val p[2] = {STORE_V_TEXT(task_result_id), STORE_V_TEXT(workflow_id)};
+    const json_t *parent_task;
     const char *parent_ok;
     int64_t mine = 0;
     int rc = store_query_int(tx, "SELECT COUNT(*) FROM task_results WHERE pk = ? AND parent = ?", p,
@@ -519,16 +522,25 @@ int engine_task_resume(struct store_tx *tx, const char *workflow_id, const char 
         goto out;
     }
     json_decref(run);
-    parent_ok = jsonx_str(json_object_get(tr, "task"), "id");
+    parent_task = json_object_get(tr, "task");
+    parent_ok = jsonx_str(parent_task, "id");
     if (!parent_ok || !lcw_str_eq_ci(parent_ok, task_id)) {
         rc = lcw_error_set(err, LCW_ENOTFOUND,
                            "Task processing result '%s' does not belong to task '%s'",
                            task_result_id, task_id);
         goto out;
     }
+    /*
+     * A custom task extension can call back before the worker has recorded
+     * that it waits (the callout is still in flight, or it answered a request
+     * that will be retried): its answer is taken, and the worker finds the
+     * task finished when it records the callout (record_pending).
+     */
     if (strcmp(jsonx_str(tr, "processingStatus") ? jsonx_str(tr, "processingStatus") : "",
                "inProgress") != 0 ||
-        !json_object_get(tr, K_WAIT_UNTIL)) {
+        (!json_object_get(tr, K_WAIT_UNTIL) &&
+         !lcw_str_eq_ci(jsonx_str(parent_task, "taskDefinitionId"),
+                        MODEL_TASKDEF_CUSTOM_EXTENSION))) {
         rc = lcw_error_set(err, LCW_ECONFLICT,
                            "Task processing result '%s' is not waiting for a callback (status "
                            "%s)",

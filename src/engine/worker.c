@@ -506,7 +506,9 @@ static int record_pending(struct store_tx *tx, struct batch *b, struct item *it,
     task = next_task(it);
     if (cur)
         rc = store_entity_get(tx, &store_ent_task_result, cur, &tr, err);
-    if (!rc && task)
+    /* A callback that came while the callout was in flight already finished
+     * the task: its answer stands, and advance() records it from the row. */
+    if (!rc && task && !(tr && engine_is_final_status(jsonx_str(tr, "processingStatus"))))
         rc = record(tx, b, it, task, tr, &it->report, now, now, err);
     json_decref(tr);
     return rc;

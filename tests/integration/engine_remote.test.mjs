@@ -276,7 +276,8 @@ describe('engine: email and custom task extensions', () => {
     const ext = await extension({ mode: 'callback' });
     const u = await createUser(d);
     const wf = await createWorkflow(d, workflowFor([extTask(ext), task(TD.disableAccount, 'Disable')]));
-    const { runId } = await activate(d, wf.id, [u.id]);
+        const { runId } = await activate(d, wf.id, [u.id]);
+    await rx.waitForRequests(1, (q) => q.url === ext.path);
     const waiting = await waitFor(async () => {
       const tr = await taskResultNamed(wf.id, runId, u.id, 'Extension');
       return tr && tr.processingStatus === 'inProgress' ? tr : null;
@@ -293,6 +294,31 @@ describe('engine: email and custom task extensions', () => {
     assert.equal(userResultOf(h, u.id).processingStatus, 'failed');
     assert.equal(run.processingStatus, 'failed');
     assert.equal((await getUser(d, u.id)).accountEnabled, true);
+  });
+
+    test('extension callback before the callout is answered: the callback is taken, the run completes without waiting for the timeout', async () => {
+    let resumed = null;
+    const ext = await extension({
+      mode: 'callback',
+      // A fast extension: it calls back while lcwd still waits for its reply.
+      answer: async (q) => {
+        resumed = await d.api('POST', `/v1.0${q.json.data.callbackUriPath}`, { token: SECRET, body: RESUME('Completed', ['answered at once']) });
+        return { status: 202, body: {} };
+      },
+    });
+    const u = await createUser(d);
+    const wf = await createWorkflow(d, workflowFor([extTask(ext), task(TD.revokeRefreshTokens, 'Revoke')]));
+    const { runId } = await activate(d, wf.id, [u.id]);
+    const run = await waitRunFinal(d, wf.id, runId, { timeoutMs: WAIT_MS });
+    expectStatus(resumed, 204, 'a callback during the callout');
+    assert.equal(run.processingStatus, 'completed');
+    const h = await runHistory(d, wf.id, runId);
+    assertCountersMatch(h);
+    const t = tasksOf(h, u.id);
+    assert.equal(t.Extension.processingStatus, 'completed');
+    assert.match(t.Extension.processingInfo, /answered at once/);
+    assert.equal(t.Revoke.processingStatus, 'completed');
+    assert.equal(requestsTo(ext).length, 1, 'the callout is not sent again');
   });
 
   test('resume through another workflow\'s URL -> 404, and the task result stays where it was', async () => {
