@@ -32,6 +32,8 @@ static int purge_run(struct store_tx *tx, const char *run_id, struct lcw_error *
             "DELETE FROM run_links WHERE new_run_id = ?",
             "DELETE FROM task_results WHERE run_id = ?",
             "DELETE FROM user_results WHERE run_id = ?",
+            "DELETE FROM run_task_stats WHERE run_id = ?",
+            "DELETE FROM run_stats WHERE run_id = ?",
             "DELETE FROM work_items WHERE run_id = ?",
             "DELETE FROM runs WHERE pk = ?",
     };

@@ -695,6 +695,8 @@ static int purge_workflow(struct store_tx *tx, const char *id, struct lcw_error 
             "DELETE FROM work_items WHERE workflow_id = ?",
             "DELETE FROM task_results WHERE parent = ?",
             "DELETE FROM user_results WHERE parent = ?",
+            "DELETE FROM run_task_stats WHERE workflow_id = ?",
+            "DELETE FROM run_stats WHERE workflow_id = ?",
             "DELETE FROM runs WHERE parent = ?",
             "DELETE FROM trigger_marks WHERE workflow_id = ?",
     };

@@ -344,7 +344,19 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
         n++;
     }
     vals[n++] = STORE_V_TEXT(text);
-    rc = store_exec(tx, sql, vals, n, NULL, NULL, NULL, err);
+    if (store__stats_kept(e)) {
+        struct store__contrib before, after;
+
+        rc = store__stats_read(tx, e, pk, &before, err);
+        if (!rc)
+            rc = store_exec(tx, sql, vals, n, NULL, NULL, NULL, err);
+        if (!rc)
+            rc = store__stats_read(tx, e, pk, &after, err);
+        if (!rc)
+            rc = store__stats_update(tx, e, &before, &after, err);
+    } else {
+        rc = store_exec(tx, sql, vals, n, NULL, NULL, NULL, err);
+    }
     if (!rc && e == &store_ent_user) {
         rc = store__user_licenses_sync(tx, pk, doc, err);
         if (!rc)
@@ -481,11 +493,17 @@ int store_entity_delete(struct store_tx *tx, const struct store_entity *e, const
 {
     char sql[256];
     struct store_val p = STORE_V_TEXT(pk);
+    struct store__contrib before, after = {0};
     int64_t changes = 0;
-    int rc;
+    int rc = 0;
 
     (void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE pk = ?", e->table);
-    rc = store_exec(tx, sql, &p, 1, NULL, NULL, &changes, err);
+    if (store__stats_kept(e))
+        rc = store__stats_read(tx, e, pk, &before, err);
+    if (!rc)
+        rc = store_exec(tx, sql, &p, 1, NULL, NULL, &changes, err);
+    if (!rc && store__stats_kept(e) && before.is_found)
+        rc = store__stats_update(tx, e, &before, &after, err);
     if (!rc && e == &store_ent_user) {
         rc = store_exec(tx, "DELETE FROM user_licenses WHERE user_id = ?", &p, 1, NULL, NULL, NULL,
                         err);

@@ -154,6 +154,39 @@ static const char migration_6[] =
         "CREATE INDEX user_results_window ON user_results (scheduled_at_ms, processing_status,"
         " total_tasks, failed_tasks, unprocessed_tasks);";
 
+static const char migration_7[] =
+        /* Counters per run and per task of a run, kept by every write of a
+         * result (stats.c), filled here from the results already stored. */
+        "CREATE TABLE run_stats ("
+        " run_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, users BIGINT NOT NULL,"
+        " users_ok BIGINT NOT NULL, users_failed BIGINT NOT NULL, tasks BIGINT NOT NULL,"
+        " tasks_failed BIGINT NOT NULL, tasks_unprocessed BIGINT NOT NULL, last_ms BIGINT);"
+        "CREATE INDEX run_stats_workflow ON run_stats (workflow_id);"
+        "CREATE TABLE run_task_stats ("
+        " run_id TEXT NOT NULL, task_id TEXT NOT NULL, workflow_id TEXT NOT NULL,"
+        " task_definition_id TEXT, total BIGINT NOT NULL, completed BIGINT NOT NULL,"
+        " failed BIGINT NOT NULL, pending BIGINT NOT NULL, started_min_ms BIGINT,"
+        " completed_max_ms BIGINT, last_ms BIGINT, PRIMARY KEY (run_id, task_id));"
+        "CREATE INDEX run_task_stats_workflow ON run_task_stats (workflow_id);"
+        "INSERT INTO run_stats (run_id, workflow_id, users, users_ok, users_failed, tasks,"
+        " tasks_failed, tasks_unprocessed, last_ms)"
+        " SELECT run_id, MIN(parent), COUNT(*),"
+        " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END),"
+        " COALESCE(SUM(total_tasks), 0), COALESCE(SUM(failed_tasks), 0),"
+        " COALESCE(SUM(unprocessed_tasks), 0),"
+        " MAX(CASE WHEN completed_at_ms IS NULL THEN started_at_ms ELSE completed_at_ms END)"
+        " FROM user_results GROUP BY run_id;"
+        "INSERT INTO run_task_stats (run_id, task_id, workflow_id, task_definition_id, total,"
+        " completed, failed, pending, started_min_ms, completed_max_ms, last_ms)"
+        " SELECT run_id, task_id, MIN(parent), MIN(task_definition_id), COUNT(*),"
+        " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN processing_status = 'failed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN processing_status IN ('queued', 'inProgress') THEN 1 ELSE 0 END),"
+        " MIN(started_at_ms), MAX(completed_at_ms),"
+        " MAX(CASE WHEN completed_at_ms IS NULL THEN started_at_ms ELSE completed_at_ms END)"
+        " FROM task_results WHERE task_id IS NOT NULL GROUP BY run_id, task_id;";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1, NULL},
         {2, "run history and the work queue", migration_2, NULL},
@@ -161,5 +194,6 @@ const struct store_migration store_migrations[] = {
         {4, "history indexes for summaries and insights", migration_4, NULL},
         {5, "licence assignments index", migration_5, backfill_user_licenses},
         {6, "history paging and window indexes", migration_6, NULL},
+        {7, "run and task counters", migration_7, NULL},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
