@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * History reports: the summary functions of runs, user results, task
- * reports and a run's subjects, and the tenant-wide insights. Every count
- * is one aggregate query over the same rows the list routes return, so a
- * summary always equals what its list shows. Windows are
- * [startDateTime, endDateTime) on the scheduled time of runs and user
- * results.
+ * reports and a run's subjects, and the tenant-wide insights. Counts of
+ * users and tasks come from the counter rows the store keeps per run and
+ * per task of a run (store/stats.c), which change in the same transaction
+ * as the results they count, so a summary always equals what its list
+ * shows, and costs a sum over the runs of the window rather than over
+ * their results. Windows are [startDateTime, endDateTime) on the scheduled
+ * time of the run (a user result's scheduled time is its run's).
  */
 #include "api_int.h"
 
@@ -117,13 +119,13 @@ static int workflow_exists(struct store_tx *tx, struct api_req *req, struct api_
     return rc;
 }
 
-#define USER_AGG                                                                                \
-    "COUNT(*),"                                                                                 \
-    " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"                        \
-    " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END)," \
-    " SUM(total_tasks), SUM(failed_tasks), SUM(unprocessed_tasks)"
+/* Users and tasks of the runs `r` joined to their counters `s`. */
+#define USER_AGG                                                    \
+    "COALESCE(SUM(s.users), 0), COALESCE(SUM(s.users_ok), 0),"      \
+    " COALESCE(SUM(s.users_failed), 0), COALESCE(SUM(s.tasks), 0)," \
+    " COALESCE(SUM(s.tasks_failed), 0), COALESCE(SUM(s.tasks_unprocessed), 0)"
 
-/* One aggregate over a workflow's user results in the window (and a run when given). */
+/* Users and tasks of a workflow's runs in the window (and of one run when given). */
 static int user_aggregate(struct store_tx *tx, const char *wf_id, const char *run_id, int64_t start,
                           int64_t end, struct ints *out, struct lcw_error *err)
 {
@@ -132,10 +134,12 @@ static int user_aggregate(struct store_tx *tx, const char *wf_id, const char *ru
 
     memset(out, 0, sizeof(*out));
     return store_exec(tx,
-                      run_id ? "SELECT " USER_AGG " FROM user_results WHERE parent = ? AND"
-                               " scheduled_at_ms >= ? AND scheduled_at_ms < ? AND run_id = ?"
-                             : "SELECT " USER_AGG " FROM user_results WHERE parent = ? AND"
-                               " scheduled_at_ms >= ? AND scheduled_at_ms < ?",
+                      run_id ? "SELECT " USER_AGG " FROM runs r JOIN run_stats s ON s.run_id = r.pk"
+                               " WHERE r.parent = ? AND r.scheduled_at_ms >= ? AND"
+                               " r.scheduled_at_ms < ? AND r.pk = ?"
+                             : "SELECT " USER_AGG " FROM runs r JOIN run_stats s ON s.run_id = r.pk"
+                               " WHERE r.parent = ? AND r.scheduled_at_ms >= ? AND"
+                               " r.scheduled_at_ms < ?",
                       p, run_id ? 4 : 3, row_ints, out, NULL, err);
 }
 
@@ -168,11 +172,10 @@ static void summary(struct api_req *req, struct api_resp *resp, enum summary_kin
 
         memset(&r, 0, sizeof(r));
         rc = store_exec(&tx,
-                        "SELECT COUNT(*),"
-                        " SUM(CASE WHEN t.processing_status = 'completed' THEN 1 ELSE 0 END),"
-                        " SUM(CASE WHEN t.processing_status = 'failed' THEN 1 ELSE 0 END)"
-                        " FROM task_results t JOIN user_results u ON u.pk = t.user_result_id"
-                        " WHERE t.parent = ? AND u.scheduled_at_ms >= ? AND u.scheduled_at_ms < ?",
+                        "SELECT COALESCE(SUM(t.total), 0), COALESCE(SUM(t.completed), 0),"
+                        " COALESCE(SUM(t.failed), 0)"
+                        " FROM runs r JOIN run_task_stats t ON t.run_id = r.pk"
+                        " WHERE r.parent = ? AND r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?",
                         p, 3, row_ints, &r, NULL, &err);
     }
     if (!rc && kind == SUM_RUNS) {
@@ -261,11 +264,11 @@ static int insight_users(struct store_tx *tx, int64_t start, int64_t end, const 
 
     memset(out, 0, sizeof(*out));
     return store_exec(tx,
-                      category ? "SELECT " USER_AGG " FROM user_results WHERE scheduled_at_ms >= ?"
-                                 " AND scheduled_at_ms < ? AND parent IN (SELECT pk FROM"
-                                 " workflows WHERE category = ?)"
-                               : "SELECT " USER_AGG " FROM user_results WHERE scheduled_at_ms >= ?"
-                                 " AND scheduled_at_ms < ?",
+                      category ? "SELECT " USER_AGG " FROM runs r JOIN run_stats s ON s.run_id ="
+                                 " r.pk WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ? AND"
+                                 " r.parent IN (SELECT pk FROM workflows WHERE category = ?)"
+                               : "SELECT " USER_AGG " FROM runs r JOIN run_stats s ON s.run_id ="
+                                 " r.pk WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?",
                       p, category ? 3 : 2, row_ints, out, NULL, err);
 }
 
@@ -382,57 +385,32 @@ void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
     struct store_tx tx;
     struct lcw_error err = {0};
     struct top_rows t = {json_array(), false};
-    struct store_val p[6];
+    struct store_val p[2];
     int64_t start, end;
 
     if (parse_window(req, resp, 0, &start, &end) || api__tx_begin(req, resp, &tx, STORE_TX_READ))
         goto out;
     p[0] = STORE_V_INT(start);
     p[1] = STORE_V_INT(end);
-    p[2] = STORE_V_INT(start);
-    p[3] = STORE_V_INT(end);
-    p[4] = STORE_V_INT(start);
-    p[5] = STORE_V_INT(end);
+    /* The ten workflows with the most runs in the window; users from the run counters. */
     if (store_exec(&tx,
-                   "SELECT w.pk, w.display_name, w.category, w.version,"
-                   " (SELECT COUNT(*) FROM runs r WHERE r.parent = w.pk AND r.scheduled_at_ms >= ?"
-                   "  AND r.scheduled_at_ms < ?) AS total_runs,"
-                   " (SELECT COUNT(*) FROM runs r WHERE r.parent = w.pk AND"
-                   "  r.processing_status = 'completed' AND r.scheduled_at_ms >= ? AND"
-                   "  r.scheduled_at_ms < ?),"
-                   " 0, 0, 0, 0 FROM workflows w WHERE EXISTS (SELECT 1 FROM runs r WHERE"
-                   " r.parent = w.pk AND r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?)"
+                   "SELECT w.pk, w.display_name, w.category, w.version, COUNT(*) AS total_runs,"
+                   " SUM(CASE WHEN r.processing_status = 'completed' THEN 1 ELSE 0 END),"
+                   " SUM(CASE WHEN r.processing_status IN ('failed', 'completedWithErrors')"
+                   " THEN 1 ELSE 0 END),"
+                   " COALESCE(SUM(s.users), 0), COALESCE(SUM(s.users_ok), 0),"
+                   " COALESCE(SUM(s.users_failed), 0)"
+                   " FROM runs r JOIN workflows w ON w.pk = r.parent"
+                   " LEFT JOIN run_stats s ON s.run_id = r.pk"
+                   " WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?"
+                   " GROUP BY w.pk, w.display_name, w.category, w.version"
                    " ORDER BY total_runs DESC, w.pk LIMIT 10",
-                   p, 6, row_top, &t, NULL, &err)) {
+                   p, 2, row_top, &t, NULL, &err))
         api_error_from(resp, req, &err);
-        store_tx_rollback(&tx);
-        goto out;
-    }
-    /* Fill failed runs and users per workflow (ten rows at most). */
-    for (size_t i = 0; i < json_array_size(t.items); i++) {
-        json_t *item = json_array_get(t.items, i);
-        struct ints r, u;
-        struct store_val q[3] = {STORE_V_TEXT(jsonx_str(item, "workflowId")), STORE_V_INT(start),
-                                 STORE_V_INT(end)};
-
-        memset(&r, 0, sizeof(r));
-        if (store_exec(&tx,
-                       "SELECT " RUN_AGG " FROM runs r WHERE r.parent = ? AND"
-                       " r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?",
-                       q, 3, row_ints, &r, NULL, &err) ||
-            user_aggregate(&tx, jsonx_str(item, "workflowId"), NULL, start, end, &u, &err)) {
-            api_error_from(resp, req, &err);
-            store_tx_rollback(&tx);
-            goto out;
-        }
-        json_object_set_new(item, "failedRuns", json_integer(r.v[2]));
-        json_object_set_new(item, "totalUsers", json_integer(u.v[0]));
-        json_object_set_new(item, "successfulUsers", json_integer(u.v[1]));
-        json_object_set_new(item, "failedUsers", json_integer(u.v[2]));
-    }
+    else
+        api__json(req, resp, 200, json_pack("{s:O}", "value", t.items),
+                  "Collection(microsoft.graph.identityGovernance.topWorkflowsInsightsSummary)");
     store_tx_rollback(&tx);
-    api__json(req, resp, 200, json_pack("{s:O}", "value", t.items),
-              "Collection(microsoft.graph.identityGovernance.topWorkflowsInsightsSummary)");
 out:
     json_decref(t.items);
 }
@@ -449,19 +427,23 @@ void api_insights_top_tasks(struct api_req *req, struct api_resp *resp)
         goto out;
     p[0] = STORE_V_INT(start);
     p[1] = STORE_V_INT(end);
-    /* A task counts once per user per run: task results are exactly that. */
+    /*
+     * A task counts once per user per run: the per-(run, task) counters are
+     * exactly that. A user counts once per run for a task definition even
+     * when the workflow has that definition twice: within a run every user
+     * gets a result for every task, so the larger of the two counts is the
+     * number of users (and of users with a completed or failed one).
+     */
     if (store_exec(&tx,
-                   "SELECT task_definition_id, COUNT(*),"
-                   " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
-                   " SUM(CASE WHEN processing_status = 'failed' THEN 1 ELSE 0 END),"
-                   " COUNT(DISTINCT subject_id),"
-                   " COUNT(DISTINCT CASE WHEN processing_status = 'completed' THEN subject_id"
-                   " END),"
-                   " COUNT(DISTINCT CASE WHEN processing_status = 'failed' THEN subject_id END),"
-                   " 0, 0"
-                   " FROM task_results WHERE created_at_ms >= ? AND created_at_ms < ? AND"
-                   " task_definition_id IS NOT NULL GROUP BY task_definition_id"
-                   " ORDER BY COUNT(*) DESC, task_definition_id LIMIT 10",
+                   "SELECT def, SUM(tasks) AS n, SUM(ok), SUM(bad), SUM(users), SUM(users_ok),"
+                   " SUM(users_bad), 0, 0 FROM ("
+                   "  SELECT t.task_definition_id AS def, SUM(t.total) AS tasks,"
+                   "  SUM(t.completed) AS ok, SUM(t.failed) AS bad, MAX(t.total) AS users,"
+                   "  MAX(t.completed) AS users_ok, MAX(t.failed) AS users_bad"
+                   "  FROM runs r JOIN run_task_stats t ON t.run_id = r.pk"
+                   "  WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ? AND"
+                   "  t.task_definition_id IS NOT NULL GROUP BY r.pk, t.task_definition_id) x"
+                   " GROUP BY def ORDER BY n DESC, def LIMIT 10",
                    p, 2, row_top, &t, NULL, &err))
         api_error_from(resp, req, &err);
     else

@@ -467,18 +467,12 @@ void api_task_reports_list(struct api_req *req, struct api_resp *resp)
         goto done;
     rr.tasks = json_object_get(wf, "tasks");
     p = STORE_V_TEXT(wf_id);
-    /* One report per task per run: a task counts once per user per run. */
+    /* One report per task per run (a task counts once per user per run): the
+     * store keeps exactly these counters (store/stats.c). */
     rc = store_exec(&tx,
-                    "SELECT run_id, task_id, COUNT(*),"
-                    " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
-                    " SUM(CASE WHEN processing_status = 'failed' THEN 1 ELSE 0 END),"
-                    " SUM(CASE WHEN processing_status IN ('queued', 'inProgress') THEN 1 ELSE 0 "
-                    "END),"
-                    " MIN(started_at_ms), MAX(completed_at_ms),"
-                    " MAX(CASE WHEN completed_at_ms IS NULL THEN started_at_ms ELSE"
-                    " completed_at_ms END)"
-                    " FROM task_results WHERE parent = ? GROUP BY run_id, task_id"
-                    " ORDER BY run_id DESC, task_id",
+                    "SELECT run_id, task_id, total, completed, failed, pending, started_min_ms,"
+                    " completed_max_ms, last_ms FROM run_task_stats WHERE workflow_id = ? AND"
+                    " total > 0 ORDER BY run_id DESC, task_id",
                     &p, 1, row_report, &rr, NULL, &err);
     if (rc || !rr.items) {
         api_error_from(resp, req, &err);

@@ -465,13 +465,8 @@ int engine_run_add_counters(struct store_tx *tx, json_t *run, struct lcw_error *
     const char *lu = jsonx_str(run, "lastUpdatedDateTime");
     int rc = store_exec(
             tx,
-            "SELECT COUNT(*),"
-            " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 "
-            "END),"
-            " SUM(total_tasks), SUM(failed_tasks), SUM(unprocessed_tasks),"
-            " MAX(CASE WHEN completed_at_ms IS NULL THEN started_at_ms ELSE completed_at_ms END)"
-            " FROM user_results WHERE run_id = ?",
+            "SELECT users, users_ok, users_failed, tasks, tasks_failed, tasks_unprocessed, last_ms"
+            " FROM run_stats WHERE run_id = ?",
             &p, 1, row_agg, &a, NULL, err);
 
     if (rc)

@@ -402,12 +402,21 @@ describe('history and reports', () => {
     const topRuns = top.map((x) => x.totalRuns);
     assert.deepEqual(topRuns, [...topRuns].sort((a, b) => b - a), 'top workflows by runs, descending');
     const tt = (await get('topTasksProcessedSummary')).value;
+    // A user counts once per run for a task definition: (run, user) pairs.
+    const runOf = new Map(live.flatMap((k) => Object.values(H[k].byRun).flatMap((r) => r.tasks.map((x) => [x.id, r.run.id]))));
+    const pairs = (ts) => new Set(ts.map((x) => `${runOf.get(x.id)}|${x.subject.id}`)).size;
+    assert.ok(tt.length > 0 && tt.length <= 10, 'topTasksProcessedSummary lists the window\'s task definitions');
     for (const row of tt) {
       const ts = tasks.filter((x) => x.task.taskDefinitionId.toLowerCase() === row.taskDefinitionId.toLowerCase());
       assert.equal(row.totalTasks, ts.length, `top task ${row.taskDefinitionDisplayName}: totalTasks`);
       assert.equal(row.successfulTasks, ts.filter((x) => x.processingStatus === 'completed').length, 'successfulTasks');
       assert.equal(row.failedTasks, ts.filter((x) => x.processingStatus === 'failed').length, 'failedTasks');
+      assert.equal(row.totalUsers, pairs(ts), `top task ${row.taskDefinitionDisplayName}: totalUsers`);
+      assert.equal(row.successfulUsers, pairs(ts.filter((x) => x.processingStatus === 'completed')), 'successfulUsers');
+      assert.equal(row.failedUsers, pairs(ts.filter((x) => x.processingStatus === 'failed')), 'failedUsers');
     }
+    const topTotals = tt.map((x) => x.totalTasks);
+    assert.deepEqual(topTotals, [...topTotals].sort((a, b) => b - a), 'top tasks by tasks processed, descending');
     // Empty window: zeros and empty lists.
     const a = t0 - 30 * DAY, b = t0 - 20 * DAY;
     assert.ok(Object.values(bare(await get('workflowsProcessedSummary', a, b))).every((v) => v === 0), 'empty window: summary zeros');
