@@ -47,8 +47,10 @@ struct column_cell {
  * id; subject_id is its subject id lower-cased, and subjects are users named
  * by their exact id, which lcw generates lower-case (uuid_v4); the engine
  * writes every time with timefmt_format_ms (milliseconds always), which
- * CELL_TIME repeats; statuses, the version and the counters are copied as
- * they are. The subject's display name is not in the document: the document
+ * CELL_TIME repeats (a document written before that was so, with a time on
+ * a whole second, reads ".000Z" here where it held "Z": the same instant in
+ * the form lcw records now); statuses, the version and the counters are
+ * copied as they are. The subject's display name is not in the document: the document
  * path looks it up the same way (subject_name below).
  */
 static const struct column_cell user_result_cells[] = {
