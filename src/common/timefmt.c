@@ -8,6 +8,7 @@
 #include "lcw/common.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #define MS_PER_DAY 86400000LL
@@ -53,14 +54,16 @@ char *timefmt_format_ms(int64_t ms, char out[TIMEFMT_LEN])
     return format(ms, out, true);
 }
 
-/* Write `v` (< 10^n) as exactly `n` decimal digits at `p`; returns the end. */
-static char *put_digits(char *p, unsigned v, unsigned n)
+/* Write `v` (< 100) as two decimal digits at `p`; returns the end. */
+static char *put2(char *p, unsigned v)
 {
-    for (unsigned i = n; i-- > 0;) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + n;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+
+    memcpy(p, &pairs[2 * v], 2);
+    return p + 2;
 }
 
 /*
@@ -92,20 +95,22 @@ static char *format(int64_t ms, char out[TIMEFMT_LEN], bool always_ms)
                            d, h, mi, s);
         return out;
     }
-    p = put_digits(p, (unsigned)y, 4);
+    p = put2(p, (unsigned)y / 100);
+    p = put2(p, (unsigned)y % 100);
     *p++ = '-';
-    p = put_digits(p, mo, 2);
+    p = put2(p, mo);
     *p++ = '-';
-    p = put_digits(p, d, 2);
+    p = put2(p, d);
     *p++ = 'T';
-    p = put_digits(p, h, 2);
+    p = put2(p, h);
     *p++ = ':';
-    p = put_digits(p, mi, 2);
+    p = put2(p, mi);
     *p++ = ':';
-    p = put_digits(p, s, 2);
+    p = put2(p, s);
     if (frac || always_ms) {
         *p++ = '.';
-        p = put_digits(p, frac, 3);
+        *p++ = (char)('0' + frac / 100);
+        p = put2(p, frac % 100);
     }
     *p++ = 'Z';
     *p = '\0';
