@@ -181,6 +181,23 @@ int store_entity_list(struct store_tx *tx, const struct store_entity *e,
                       struct store_page *page, struct lcw_error *err);
 void store_page_release(struct store_page *page);
 
+/*
+ * A page of a list as columns instead of documents, for callers that write
+ * rows without parsing them (exports): the rows, order and skiptoken of
+ * store_entity_list with the same arguments, but no document is read. Each
+ * row's `columns` (n_columns static SQL expressions over e's table, such as
+ * "pk" or "scheduled_at_ms") are passed to `fn`, in order; the values are
+ * borrowed for the call. Runs inside `tx`, so `fn` may query through `tx`
+ * too. `*next_token` receives an owned skiptoken when more rows follow, else
+ * NULL. A non-zero return from `fn` stops the scan and is returned as is
+ * (`err` untouched); other errors as store_entity_list.
+ */
+int store_entity_scan(struct store_tx *tx, const struct store_entity *e,
+                      const struct odata_query *q, const char *parent, const char *where,
+                      const struct store_val *params, size_t n_params, const char *const *columns,
+                      size_t n_columns, long page_size, store_row_fn *fn, void *ctx,
+                      char **next_token, struct lcw_error *err);
+
 /* COUNT(*) of rows matching `where` (may be NULL) within `parent` (may be NULL). */
 int store_entity_count(struct store_tx *tx, const struct store_entity *e, const char *parent,
                        const char *where, const struct store_val *params, size_t n_params,

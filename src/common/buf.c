@@ -59,7 +59,18 @@ static int buf_grow(struct buf *b, size_t extra)
 
 int buf_append(struct buf *b, const void *p, size_t n)
 {
-    int rc = buf_grow(b, n);
+    int rc;
+
+    /* Room already there (len < cap whenever cap != 0, for the NUL; len <=
+     * max always): skip buf_grow's checked arithmetic. Appends of a few bytes
+     * each are most of what an export does per row. */
+    if (n < b->cap - b->len && n <= b->max - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    rc = buf_grow(b, n);
 
     if (rc)
         return rc;
@@ -77,6 +88,11 @@ int buf_puts(struct buf *b, const char *s)
 
 int buf_putc(struct buf *b, char c)
 {
+    if (1 < b->cap - b->len && b->len < b->max) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     return buf_append(b, &c, 1);
 }
 

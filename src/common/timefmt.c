@@ -8,6 +8,7 @@
 #include "lcw/common.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #define MS_PER_DAY 86400000LL
@@ -53,10 +54,28 @@ char *timefmt_format_ms(int64_t ms, char out[TIMEFMT_LEN])
     return format(ms, out, true);
 }
 
+/* Write `v` (< 100) as two decimal digits at `p`; returns the end. */
+static char *put2(char *p, unsigned v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+
+    memcpy(p, &pairs[2 * v], 2);
+    return p + 2;
+}
+
+/*
+ * The digits are written by hand: snprintf with seven conversions was the
+ * largest single cost of a history export (three times per row). Years
+ * outside 0..9999 (never recorded by lcw) keep the snprintf form.
+ */
 static char *format(int64_t ms, char out[TIMEFMT_LEN], bool always_ms)
 {
     int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY, y;
     unsigned mo, d, h, mi, s, frac;
+    char *p = out;
 
     if (rem < 0) {
         rem += MS_PER_DAY;
@@ -67,12 +86,34 @@ static char *format(int64_t ms, char out[TIMEFMT_LEN], bool always_ms)
     mi = (unsigned)(rem / 60000 % 60);
     s = (unsigned)(rem / 1000 % 60);
     frac = (unsigned)(rem % 1000);
-    if (frac || always_ms)
-        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, mo,
-                       d, h, mi, s, frac);
-    else
-        (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo, d, h,
-                       mi, s);
+    if (y < 0 || y > 9999) {
+        if (frac || always_ms)
+            (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y,
+                           mo, d, h, mi, s, frac);
+        else
+            (void)snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo,
+                           d, h, mi, s);
+        return out;
+    }
+    p = put2(p, (unsigned)y / 100);
+    p = put2(p, (unsigned)y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, h);
+    *p++ = ':';
+    p = put2(p, mi);
+    *p++ = ':';
+    p = put2(p, s);
+    if (frac || always_ms) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        p = put2(p, frac % 100);
+    }
+    *p++ = 'Z';
+    *p = '\0';
     return out;
 }
 
