@@ -113,8 +113,8 @@ static struct store_val time_val(int64_t ms)
 }
 
 /* Add `delta` to the counter row of `c` (and widen its times when `with_times`). */
-static int apply(struct store_tx *tx, bool is_user, const struct store__contrib *c, const int64_t delta[N_COUNTS], bool with_times,
-                 struct lcw_error *err)
+static int apply(struct store_tx *tx, bool is_user, const struct store__contrib *c,
+                 const int64_t delta[N_COUNTS], bool with_times, struct lcw_error *err)
 {
     struct store_val p[12];
     size_t n = 0;

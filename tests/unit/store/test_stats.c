@@ -20,11 +20,11 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
-#define N_RUNS    4
-#define N_USERS   40
-#define N_TASKS   3
-#define N_ROUNDS  600
-#define START_MS  1767225600000LL /* 2026-01-01 */
+#define N_RUNS   4
+#define N_USERS  40
+#define N_TASKS  3
+#define N_ROUNDS 600
+#define START_MS 1767225600000LL /* 2026-01-01 */
 
 struct fixture {
     char dir[64];
@@ -77,10 +77,10 @@ static unsigned next(struct fixture *f, unsigned n)
     return (f->seed >> 8) % n;
 }
 
-static const char *const user_status[] = {"queued", "inProgress", "completed",
-                                          "completedWithErrors", "failed", "canceled"};
+static const char *const user_status[] = {
+        "queued", "inProgress", "completed", "completedWithErrors", "failed", "canceled"};
 static const char *const task_status[] = {"queued", "inProgress", "completed",
-                                          "failed", "canceled", "skipped"};
+                                          "failed", "canceled",   "skipped"};
 
 static void ids(int run, int user, int task, char *run_id, char *ur_id, char *tr_id)
 {
@@ -98,8 +98,8 @@ static json_t *time_or_null(int64_t ms)
 }
 
 /* The row's times at `now`: a start, then a completion, each set once. */
-static void row_times(struct fixture *f, int run, int user, int slot, int64_t now,
-                      int64_t *started, int64_t *completed)
+static void row_times(struct fixture *f, int run, int user, int slot, int64_t now, int64_t *started,
+                      int64_t *completed)
 {
     int64_t *s = &f->started[run][user][slot], *c = &f->completed[run][user][slot];
 
@@ -151,9 +151,9 @@ static void put_task(struct fixture *f, struct store_tx *tx, int run, int user, 
     doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s}, s:{s:s, s:s}, s:s, s:s}", "id", tr_id,
                     "processingStatus", task_status[next(f, 6)], "createdDateTime",
                     time_or_null(now - 10), "startedDateTime", time_or_null(started),
-                    "completedDateTime", time_or_null(completed), "subject", "id", "user", "task", "id",
-                    task_id, "taskDefinitionId", def, "#lcw.runId", run_id, "#lcw.userResultId",
-                    ur_id);
+                    "completedDateTime", time_or_null(completed), "subject", "id", "user", "task",
+                    "id", task_id, "taskDefinitionId", def, "#lcw.runId", run_id,
+                    "#lcw.userResultId", ur_id);
     assert_non_null(doc);
     assert_int_equal(store_entity_put(tx, &store_ent_task_result, tr_id, "wf-1", doc, &err), 0);
     json_decref(doc);
@@ -188,25 +188,26 @@ static json_t *rows(struct store *s, const char *sql)
 static void check(struct store *s, bool with_times, const char *when)
 {
     json_t *want_u = rows(
-            s, with_times
-                       ? "SELECT run_id, MIN(parent), COUNT(*),"
-                         " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
-                         " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors')"
-                         " THEN 1 ELSE 0 END), SUM(total_tasks), SUM(failed_tasks),"
-                         " SUM(unprocessed_tasks), " LAST " FROM user_results GROUP BY run_id"
-                         " ORDER BY run_id"
-                       : "SELECT run_id, MIN(parent), COUNT(*),"
-                         " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
-                         " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors')"
-                         " THEN 1 ELSE 0 END), SUM(total_tasks), SUM(failed_tasks),"
-                         " SUM(unprocessed_tasks) FROM user_results GROUP BY run_id ORDER BY run_id");
-    json_t *have_u = rows(s, with_times
-                                     ? "SELECT run_id, workflow_id, users, users_ok, users_failed,"
-                                       " tasks, tasks_failed, tasks_unprocessed, last_ms FROM"
-                                       " run_stats WHERE users > 0 ORDER BY run_id"
-                                     : "SELECT run_id, workflow_id, users, users_ok, users_failed,"
-                                       " tasks, tasks_failed, tasks_unprocessed FROM run_stats"
-                                       " WHERE users > 0 ORDER BY run_id");
+            s,
+            with_times
+                    ? "SELECT run_id, MIN(parent), COUNT(*),"
+                      " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
+                      " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors')"
+                      " THEN 1 ELSE 0 END), SUM(total_tasks), SUM(failed_tasks),"
+                      " SUM(unprocessed_tasks), " LAST " FROM user_results GROUP BY run_id"
+                      " ORDER BY run_id"
+                    : "SELECT run_id, MIN(parent), COUNT(*),"
+                      " SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END),"
+                      " SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors')"
+                      " THEN 1 ELSE 0 END), SUM(total_tasks), SUM(failed_tasks),"
+                      " SUM(unprocessed_tasks) FROM user_results GROUP BY run_id ORDER BY run_id");
+    json_t *have_u =
+            rows(s, with_times ? "SELECT run_id, workflow_id, users, users_ok, users_failed,"
+                                 " tasks, tasks_failed, tasks_unprocessed, last_ms FROM"
+                                 " run_stats WHERE users > 0 ORDER BY run_id"
+                               : "SELECT run_id, workflow_id, users, users_ok, users_failed,"
+                                 " tasks, tasks_failed, tasks_unprocessed FROM run_stats"
+                                 " WHERE users > 0 ORDER BY run_id");
     json_t *want_t = rows(
             s, with_times ? "SELECT run_id, task_id, MIN(parent), MIN(task_definition_id),"
                             " COUNT(*), SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE"
@@ -313,8 +314,8 @@ static void test_stats__migration_fills_counters_from_stored_results(void **stat
     /* Make the store look as it did before migration 7, then open it again. */
     assert_int_equal(store_tx_begin(f->store, &tx, STORE_TX_WRITE, &err), 0);
     assert_int_equal(store_exec(&tx, "DROP TABLE run_stats", NULL, 0, NULL, NULL, NULL, &err), 0);
-    assert_int_equal(
-            store_exec(&tx, "DROP TABLE run_task_stats", NULL, 0, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(store_exec(&tx, "DROP TABLE run_task_stats", NULL, 0, NULL, NULL, NULL, &err),
+                     0);
     assert_int_equal(store_exec(&tx, "DELETE FROM schema_migrations WHERE version >= 7", NULL, 0,
                                 NULL, NULL, NULL, &err),
                      0);
