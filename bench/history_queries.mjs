@@ -143,7 +143,13 @@ async function setup() {
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (next < USERS) {
         const i = next++;
-        const r = await d.api('POST', '/v1.0/users', { body: { displayName: `Bench User ${i}, Contoso`, userPrincipalName: `bench${i}@contoso.example`, department: 'Sales' } });
+        const body = { displayName: `Bench User ${i}, Contoso`, userPrincipalName: `bench${i}@contoso.example`, department: 'Sales' };
+        let r = await d.api('POST', '/v1.0/users', { timeoutMs: 120000, body });
+        // A busy shared disk can exceed the store's busy timeout: 503 + Retry-After, as any client retries.
+        for (let tries = 0; r.status === 503 && tries < 10; tries++) {
+          await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after') || 1)));
+          r = await d.api('POST', '/v1.0/users', { timeoutMs: 120000, body });
+        }
         if (r.status !== 201) throw new Error(`create user ${i}: ${r.status} ${r.text}`);
       }
     }));
