@@ -476,21 +476,17 @@ static int item_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
-                     const struct odata_entity *ent, const struct odata_query *q,
-                     const char *context_fragment)
+int api__array_match(struct api_req *req, struct api_resp *resp, json_t *items,
+                     const struct odata_entity *ent, const struct odata_query *q, json_t **out)
 {
     struct lcw_error err = {0};
-    struct store_page page = {json_array(), NULL, -1};
-    json_t **matched = NULL;
-    size_t n = 0, i, start = 0, limit;
-    json_t *item;
+    json_t **matched = NULL, *item, *res = NULL;
+    size_t n = 0, i;
 
-    if (!page.items)
-        goto oom;
+    *out = NULL;
     if (q->filter && odata_expr_check(q->filter, ent, &err)) {
         api_error_from(resp, req, &err);
-        goto out;
+        return LCW_EINVAL;
     }
     for (size_t k = 0; k < q->n_orderby; k++) {
         bool known = false;
@@ -501,7 +497,7 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
         if (!known) {
             api_error(resp, req, 400, "BadRequest", "$orderby: property '%s' is not sortable on %s",
                       q->orderby[k].property, ent->name);
-            goto out;
+            return LCW_EINVAL;
         }
     }
     matched = lcw_calloc(json_array_size(items) + 1, sizeof(*matched));
@@ -511,8 +507,9 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
         bool keep = true;
 
         if (q->filter && odata_eval(q->filter, item, ODATA_EVAL_CASE_INSENSITIVE, &keep, &err)) {
+            lcw_free(matched);
             api_error_from(resp, req, &err);
-            goto out;
+            return LCW_EINVAL;
         }
         if (keep)
             matched[n++] = item;
@@ -521,6 +518,36 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
         sort_query = q;
         qsort(matched, n, sizeof(*matched), item_cmp);
     }
+    res = json_array();
+    for (i = 0; res && i < n; i++) {
+        if (json_array_append(res, matched[i]))
+            goto oom;
+    }
+    if (!res)
+        goto oom;
+    lcw_free(matched);
+    *out = res;
+    return 0;
+oom:
+    lcw_free(matched);
+    json_decref(res);
+    api_error(resp, req, 500, "InternalServerError", "out of memory");
+    return LCW_ENOMEM;
+}
+
+void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
+                     const struct odata_entity *ent, const struct odata_query *q,
+                     const char *context_fragment)
+{
+    struct store_page page = {json_array(), NULL, -1};
+    json_t *matched = NULL;
+    size_t n, i, start = 0, limit;
+
+    if (!page.items)
+        goto oom;
+    if (api__array_match(req, resp, items, ent, q, &matched))
+        goto out;
+    n = json_array_size(matched);
     if (q->skiptoken) {
         int64_t v;
 
@@ -533,7 +560,7 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
     start += (size_t)q->skip;
     limit = q->top > 0 ? (size_t)q->top : (size_t)req->ctx->cfg->page_size;
     for (i = start; i < n && i < start + limit; i++) {
-        json_t *copy = json_deep_copy(matched[i]);
+        json_t *copy = json_deep_copy(json_array_get(matched, i));
 
         if (!copy || json_array_append_new(page.items, copy))
             goto oom;
@@ -547,13 +574,13 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
             goto oom;
     }
     page.count = (int64_t)n;
-    lcw_free(matched);
+    json_decref(matched);
     api__page(req, resp, &page, q, context_fragment);
     return;
 oom:
     api_error(resp, req, 500, "InternalServerError", "out of memory");
 out:
-    lcw_free(matched);
+    json_decref(matched);
     store_page_release(&page);
 }
 

@@ -66,6 +66,14 @@ void api__list_array(struct api_req *req, struct api_resp *resp, json_t *items,
                      const char *context_fragment);
 
 /*
+ * The items of an in-memory array that $filter keeps, in $orderby order (a
+ * new array of borrowed-and-referenced items in *out). On a bad option the
+ * Graph error is in `resp` and the result is non-zero.
+ */
+int api__array_match(struct api_req *req, struct api_resp *resp, json_t *items,
+                     const struct odata_entity *ent, const struct odata_query *q, json_t **out);
+
+/*
  * Write one audit event in `tx`. `targets` is an array of targetResource
  * objects (taken; may be NULL). `details` an array of {key,value} (taken; may
  * be NULL).
@@ -124,8 +132,10 @@ void api__export(struct api_req *req, struct api_resp *resp, const struct store_
 int api__retention(const struct api_ctx *ctx, int64_t now_ms, int64_t *purged,
                    struct lcw_error *err);
 
-/* Stream the task reports in `items` (taken) as CSV or NDJSON. */
-void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items);
+/* Stream the task reports in `items` (taken; already filtered and ordered)
+ * as CSV or NDJSON, with the columns of $select or the default ones. */
+void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items,
+                       const struct odata_query *q);
 
 /* Entity used to filter user-property scope rules (evaluator only). */
 extern const struct odata_entity api_user_rule_entity;

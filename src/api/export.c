@@ -585,6 +585,35 @@ static const char *const report_cols[] = {"id",
                                           "completedDateTime",
                                           NULL};
 
+/* The export's columns: those of $select (subject and task flattened to
+ * their id and displayName), or `defaults`. */
+static int select_columns(const struct odata_query *q, const char *const *defaults, json_t *columns)
+{
+    int rc = 0;
+
+    if (!q || !q->n_select) {
+        for (size_t i = 0; !rc && defaults[i]; i++)
+            rc = json_array_append_new(columns, json_string(defaults[i]));
+        return rc ? LCW_ENOMEM : 0;
+    }
+    for (size_t i = 0; !rc && i < q->n_select; i++) {
+        const char *c = q->select[i];
+
+        if (lcw_str_eq_ci(c, "subject") || lcw_str_eq_ci(c, "task")) {
+            const char *base = lcw_str_eq_ci(c, "task") ? "task" : "subject";
+            char a[64], b[64];
+
+            (void)snprintf(a, sizeof(a), "%s.id", base);
+            (void)snprintf(b, sizeof(b), "%s.displayName", base);
+            rc = json_array_append_new(columns, json_string(a)) ||
+                 json_array_append_new(columns, json_string(b));
+        } else {
+            rc = json_array_append_new(columns, json_string(c));
+        }
+    }
+    return rc ? LCW_ENOMEM : 0;
+}
+
 /* An export of rows already in memory (taskReports): `items` is the whole list. */
 struct array_export {
     struct export_state base; /* format and columns */
@@ -627,7 +656,8 @@ static int array_chunk(void *p, struct buf *out, bool *done)
     return rc;
 }
 
-void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items)
+void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items,
+                       const struct odata_query *q)
 {
     struct array_export *a = lcw_calloc(1, sizeof(*a));
 
@@ -639,8 +669,11 @@ void api__export_array(struct api_req *req, struct api_resp *resp, json_t *items
     a->items = items;
     a->base.format = wanted_format(req);
     a->base.columns = json_array();
-    for (size_t i = 0; a->base.columns && report_cols[i]; i++)
-        json_array_append_new(a->base.columns, json_string(report_cols[i]));
+    if (!a->base.columns || select_columns(q, report_cols, a->base.columns)) {
+        array_free(a);
+        api_error(resp, req, 500, "InternalServerError", "out of memory");
+        return;
+    }
     resp->status = 200;
     resp->stream.next = array_chunk;
     resp->stream.free = array_free;
@@ -752,29 +785,7 @@ void api__export(struct api_req *req, struct api_resp *resp, const struct store_
     s->names = json_object();
     if (!s->columns || !s->names)
         goto oom;
-    if (q->n_select) {
-        /* $select picks the columns; subject and task still flatten. */
-        for (size_t i = 0; i < q->n_select; i++) {
-            const char *c = q->select[i];
-
-            if (lcw_str_eq_ci(c, "subject") || lcw_str_eq_ci(c, "task")) {
-                char a[64], b[64];
-
-                (void)snprintf(a, sizeof(a), "%s.id",
-                               lcw_str_eq_ci(c, "task") ? "task" : "subject");
-                (void)snprintf(b, sizeof(b), "%s.displayName",
-                               lcw_str_eq_ci(c, "task") ? "task" : "subject");
-                json_array_append_new(s->columns, json_string(a));
-                json_array_append_new(s->columns, json_string(b));
-            } else {
-                json_array_append_new(s->columns, json_string(c));
-            }
-        }
-    } else {
-        for (size_t i = 0; defaults[i]; i++)
-            json_array_append_new(s->columns, json_string(defaults[i]));
-    }
-    if (plan_columns(s))
+    if (select_columns(q, defaults, s->columns) || plan_columns(s))
         goto oom;
     resp->status = 200;
     resp->stream.next = next_chunk;

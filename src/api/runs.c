@@ -477,8 +477,11 @@ void api_task_reports_list(struct api_req *req, struct api_resp *resp)
     if (rc || !rr.items) {
         api_error_from(resp, req, &err);
     } else if (api__wants_export(req)) {
-        api__export_array(req, resp, rr.items);
-        rr.items = NULL;
+        /* Every report $filter keeps, in $orderby order; no paging. */
+        json_t *matched = NULL;
+
+        if (!api__array_match(req, resp, rr.items, &report_entity, &q, &matched))
+            api__export_array(req, resp, matched, &q);
     } else {
         api__list_array(req, resp, rr.items, &report_entity, &q,
                         frag(req, f, sizeof(f), "taskReports"));

@@ -547,11 +547,23 @@ describe('history and reports', () => {
     assert.equal(t.rows.length, H.ok.byRun[seed.runs.ok2].tasks.length);
   });
 
-  test('export of taskReports (a history list route) streams every report', async () => {
-    const path = `${WFS}/${seed.wf.fail.id}/taskReports`;
-    const r = await d.api('GET', path, { headers: { Accept: 'text/csv' } });
+  test('export of taskReports streams every report $filter keeps, in $orderby order, with the $select columns', async () => {
+    const base = `${WFS}/${seed.wf.fail.id}/taskReports`;
+    const r = await d.api('GET', base, { headers: { Accept: 'text/csv' } });
     expectStatus(r, 200);
     assert.ok((r.headers.get('content-type') || '').startsWith('text/csv'), `taskReports with Accept: text/csv answered ${r.headers.get('content-type')}`);
+    const n = await checkExport(base);
+    assert.equal(n, (await all(d, base)).length);
+    const filtered = `${base}?$filter=${encodeURIComponent('failedUsersCount ge 1')}&$orderby=${encodeURIComponent('totalUsersCount desc')}`;
+    const kept = await checkExport(filtered);
+    assert.ok(kept > 0 && kept < n, `the filter keeps some reports (${kept} of ${n})`);
+    const { head, rows } = await exportRows(`${filtered}&$select=id,task,failedUsersCount`, 'text/csv');
+    assert.deepEqual(head, ['id', 'task.id', 'task.displayName', 'failedUsersCount']);
+    assert.equal(rows.length, kept);
+    assert.ok(rows.every((x) => Number(x.failedUsersCount) >= 1));
+    // A bad option is a 400 with the envelope, not a partial stream.
+    expectGraphError(await d.api('GET', `${base}?$filter=${encodeURIComponent('nope eq 1')}`, { headers: { Accept: 'text/csv' } }), 400);
+    expectGraphError(await d.api('GET', `${base}?$orderby=task/id`, { headers: { Accept: 'application/x-ndjson' } }), 400);
   });
 
   // --------------------------------------------------- deleted workflows
