@@ -154,6 +154,13 @@ static const char migration_6[] =
         "CREATE INDEX user_results_window ON user_results (scheduled_at_ms, processing_status,"
         " total_tasks, failed_tasks, unprocessed_tasks);";
 
+static const char migration_8[] =
+        /* A page of a workflow's user results inside a time window picks its
+         * keys from (parent, scheduled_at_ms, pk) without reading a row
+         * (list.c). It replaces (parent, scheduled_at_ms), its prefix. */
+        "CREATE INDEX user_results_parent_window ON user_results (parent, scheduled_at_ms, pk);"
+        "DROP INDEX IF EXISTS user_results_scheduled;";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1, NULL},
         {2, "run history and the work queue", migration_2, NULL},
@@ -161,5 +168,6 @@ const struct store_migration store_migrations[] = {
         {4, "history indexes for summaries and insights", migration_4, NULL},
         {5, "licence assignments index", migration_5, backfill_user_licenses},
         {6, "history paging and window indexes", migration_6, NULL},
+        {8, "user results window keys index", migration_8, NULL},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
