@@ -40,7 +40,7 @@ static const struct odata_property workflow_props[] = {
 };
 
 const struct store_entity store_ent_workflow = {
-        "workflows", {"workflow", "pk", workflow_props, N(workflow_props)}, "id"};
+        "workflows", {"workflow", "pk", workflow_props, N(workflow_props)}, "id", false};
 
 static const struct odata_property version_props[] = {
         {"versionNumber", "version_number", ODATA_T_INT, CMP, true},
@@ -53,7 +53,10 @@ static const struct odata_property version_props[] = {
 };
 
 const struct store_entity store_ent_workflow_version = {
-        "workflow_versions", {"workflowVersion", "pk", version_props, N(version_props)}, NULL};
+        "workflow_versions",
+        {"workflowVersion", "pk", version_props, N(version_props)},
+        NULL,
+        false};
 
 static const struct odata_property extension_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -65,7 +68,8 @@ static const struct odata_property extension_props[] = {
 const struct store_entity store_ent_extension = {
         "custom_task_extensions",
         {"customTaskExtension", "pk", extension_props, N(extension_props)},
-        "id"};
+        "id",
+        false};
 
 static const struct odata_property audit_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -80,7 +84,7 @@ static const struct odata_property audit_props[] = {
 };
 
 const struct store_entity store_ent_audit = {
-        "audit_events", {"directoryAudit", "pk", audit_props, N(audit_props)}, "id"};
+        "audit_events", {"directoryAudit", "pk", audit_props, N(audit_props)}, "id", false};
 
 static const struct odata_property user_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -113,7 +117,7 @@ static const struct odata_property user_props[] = {
 };
 
 const struct store_entity store_ent_user = {
-        "users", {"user", "pk", user_props, N(user_props)}, "id"};
+        "users", {"user", "pk", user_props, N(user_props)}, "id", false};
 
 static const struct odata_property group_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -127,7 +131,7 @@ static const struct odata_property group_props[] = {
 };
 
 const struct store_entity store_ent_group = {
-        "groups", {"group", "pk", group_props, N(group_props)}, "id"};
+        "groups", {"group", "pk", group_props, N(group_props)}, "id", false};
 
 static const struct odata_property run_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -140,7 +144,8 @@ static const struct odata_property run_props[] = {
         {"#lcw.workflowVersion", "workflow_version", ODATA_T_INT, 0, false},
 };
 
-const struct store_entity store_ent_run = {"runs", {"run", "pk", run_props, N(run_props)}, "id"};
+const struct store_entity store_ent_run = {
+        "runs", {"run", "pk", run_props, N(run_props)}, "id", false};
 
 static const struct odata_property user_result_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -160,7 +165,8 @@ static const struct odata_property user_result_props[] = {
 const struct store_entity store_ent_user_result = {
         "user_results",
         {"userProcessingResult", "pk", user_result_props, N(user_result_props)},
-        "id"};
+        "id",
+        true};
 
 static const struct odata_property task_result_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -178,7 +184,8 @@ static const struct odata_property task_result_props[] = {
 const struct store_entity store_ent_task_result = {
         "task_results",
         {"taskProcessingResult", "pk", task_result_props, N(task_result_props)},
-        "id"};
+        "id",
+        true};
 
 /* Resolve "a/b/c" inside `doc`; NULL when any step is missing. */
 static const json_t *doc_path(const json_t *doc, const char *path)

@@ -14,10 +14,12 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+#define COND_MAX_PARAMS 64
+
 /* WHERE text and its parameters, grown as conditions are ANDed on. */
 struct cond {
     struct buf sql;
-    struct store_val params[64];
+    struct store_val params[COND_MAX_PARAMS];
     size_t n;
 };
 
@@ -37,7 +39,7 @@ static int cond_add(struct cond *c, const char *sql, const struct store_val *par
 
 static int cond_add_odata(struct cond *c, const struct odata_sql *s)
 {
-    struct store_val vals[64];
+    struct store_val vals[COND_MAX_PARAMS];
 
     if (s->n_params > N(vals))
         return LCW_ETOOBIG;
@@ -140,31 +142,167 @@ void store_page_release(struct store_page *page)
 }
 
 /*
- * A page is read in two steps: its keys first, SELECT pk ... ORDER BY ...
- * LIMIT n+1, which sorts keys alone (over an index that holds the filtered
- * columns and pk, no row is read; a workflow's user results in a 7-day
- * scheduledDateTime window are 30,000 rows at 1,000,000 results, and
- * sorting them with their documents cost 20 ms a page), then the documents
- * of those n+1 rows.
+ * Probing. A page ordered by id alone that follows a skiptoken first walks
+ * the rows after the token in id order, over an index range (the primary
+ * key, or (parent, pk) for an entity that has it), and tests the route's
+ * condition and the $filter on each, for at most PROBE_ROWS_PER_ROW rows per
+ * row the page needs. Every row of that range is seen, so when the walk
+ * finds the n+1 rows it needs, or reaches the end of the range, its matches
+ * are exactly the rows the full query returns; otherwise it proved nothing
+ * and the full query runs. Never wrong, at worst wasted: it pays off when
+ * matching rows sit together in id order, as a time window's do over ids
+ * that are UUIDv7s made at the row's time (run history), because the token
+ * is a matching row. Without a token there is no such row to start from.
+ */
+#define PROBE_ROWS_PER_ROW 4
+#define PROBE_MAX_WANT     (ODATA_TOP_MAX + 1) /* larger pages go straight to the full query */
+#define PROBE_ENOUGH       1                   /* from row_probe: stop, the page is complete */
+
+struct probe_ctx {
+    char **ids;   /* owned, `want` slots: ids of the matching rows in order */
+    size_t n_ids; /* used slots */
+    size_t want;  /* rows the page needs (its size + 1) */
+    long n_rows;  /* rows walked */
+};
+
+static int row_probe(void *ctx, const struct store_val *cols, size_t n)
+{
+    struct probe_ctx *pc = ctx;
+
+    pc->n_rows++;
+    if (n < 2 || cols[0].kind != STORE_TEXT || cols[1].kind != STORE_INT)
+        return LCW_EINTERNAL;
+    if (cols[1].i == 0)
+        return 0;
+    pc->ids[pc->n_ids] = lcw_strdup(cols[0].s);
+    if (!pc->ids[pc->n_ids])
+        return LCW_ENOMEM;
+    return ++pc->n_ids == pc->want ? PROBE_ENOUGH : 0;
+}
+
+/*
+ * Walk the rows after the token: `walk` holds the parent and the keyset,
+ * `test` the other conditions. Sets *is_decided when pc->ids are the page's
+ * rows; leaves it false when the walk proved nothing.
+ */
+static int list_probe(struct store_tx *tx, const struct store_entity *e, const struct cond *test,
+                      const struct cond *walk, const char *order, struct probe_ctx *pc,
+                      bool *is_decided, struct lcw_error *err)
+{
+    struct store_val vals[2 * COND_MAX_PARAMS];
+    long max_rows = (long)pc->want * PROBE_ROWS_PER_ROW;
+    struct buf sql;
+    size_t n = 0;
+    int rc;
+
+    *is_decided = false;
+    buf_init(&sql, 64 * 1024);
+    for (size_t i = 0; i < test->n; i++)
+        vals[n++] = test->params[i];
+    for (size_t i = 0; i < walk->n; i++)
+        vals[n++] = walk->params[i];
+    rc = buf_printf(&sql, "SELECT pk, CASE WHEN %s THEN 1 ELSE 0 END FROM %s WHERE %s%s LIMIT %ld",
+                    buf_cstr(&test->sql), e->table, buf_cstr(&walk->sql), order, max_rows);
+    if (rc) {
+        rc = lcw_error_set(err, rc, "query too large");
+        goto out;
+    }
+    rc = store_exec(tx, buf_cstr(&sql), vals, n, row_probe, pc, NULL, err);
+    if (rc == PROBE_ENOUGH || (rc == 0 && pc->n_rows < max_rows)) {
+        *is_decided = true;
+        rc = 0;
+    } else if (rc == LCW_ENOMEM || rc == LCW_EINTERNAL) {
+        /* From row_probe, which cannot say why. */
+        rc = lcw_error_set(err, rc, rc == LCW_ENOMEM ? "out of memory" : "bad %s walk row",
+                           e->od.name);
+    }
+out:
+    buf_release(&sql);
+    return rc;
+}
+
+/* Run `sql` (SELECT doc, <sort columns> ...) into the page. */
+static int list_rows(struct store_tx *tx, const struct store_entity *e, const char *sql,
+                     const struct store_val *params, size_t n_params, struct list_ctx *lc,
+                     struct lcw_error *err)
+{
+    int rc = store_exec(tx, sql, params, n_params, row_list, lc, NULL, err);
+
+    /* From row_list, which cannot say why. */
+    if (rc == LCW_EINTERNAL)
+        rc = lcw_error_set(err, rc, "a stored %s is not valid JSON", e->od.name);
+    else if (rc == LCW_ENOMEM)
+        rc = lcw_error_set(err, rc, "out of memory");
+    return rc;
+}
+
+/* SELECT doc, <sort columns> ... for the rows whose ids are `ids`, in page order. */
+static int list_fetch_ids(struct store_tx *tx, const struct store_entity *e, const char *const *ids,
+                          size_t n_ids, const char *select, const char *order, struct list_ctx *lc,
+                          struct lcw_error *err)
+{
+    struct store_val *vals = NULL;
+    struct buf sql;
+    int rc = 0;
+
+    buf_init(&sql, 64 * 1024);
+    if (n_ids == 0)
+        goto out;
+    vals = lcw_calloc(n_ids, sizeof(*vals));
+    if (!vals) {
+        rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = buf_printf(&sql, "%s FROM %s WHERE pk IN (", select, e->table);
+    for (size_t i = 0; !rc && i < n_ids; i++) {
+        vals[i] = STORE_V_TEXT(ids[i]);
+        rc = buf_puts(&sql, i ? ", ?" : "?");
+    }
+    if (!rc)
+        rc = buf_printf(&sql, ")%s", order);
+    if (rc) {
+        rc = lcw_error_set(err, rc, "query too large");
+        goto out;
+    }
+    rc = list_rows(tx, e, buf_cstr(&sql), vals, n_ids, lc, err);
+out:
+    lcw_free(vals);
+    buf_release(&sql);
+    return rc;
+}
+
+/*
+ * A page is read in two steps. The keys first: the page's ids, chosen by
+ * every condition and the order, either by probing (above) or by
+ * SELECT pk ... ORDER BY ... LIMIT n+1, which sorts keys alone (over an
+ * index that holds the filtered columns and pk, no row is read; a
+ * workflow's user results in a scheduledDateTime window are 30,000 rows at
+ * 1,000,000 results, and sorting their documents cost 20 ms per page).
+ * Then the documents of those n+1 rows.
  */
 int store_entity_list(struct store_tx *tx, const struct store_entity *e,
                       const struct odata_query *q, const char *parent, const char *where,
                       const struct store_val *params, size_t n_params, long page_size,
                       struct store_page *page, struct lcw_error *err)
 {
-    struct odata_sql fsql = {0};
+    struct odata_sql fsql = {0}, keyset = {0};
+    struct probe_ctx pc = {0};
     struct list_ctx lc = {0};
-    struct cond c;
-    struct buf order, sql;
+    struct cond c, test, walk;
+    struct buf order, select, sql;
     const char **sort_cols = NULL;
     size_t n_sort = 0;
+    bool is_decided = false;
     int rc;
 
     page->items = json_array();
     page->next_token = NULL;
     page->count = -1;
     buf_init(&order, 4096);
+    buf_init(&select, 4096);
     buf_init(&sql, 64 * 1024);
+    buf_init(&test.sql, 64 * 1024);
+    buf_init(&walk.sql, 64 * 1024);
     rc = cond_base(&c, parent, where, params, n_params);
     if (rc) {
         rc = lcw_error_set(err, rc, "query too large");
@@ -196,32 +334,62 @@ int store_entity_list(struct store_tx *tx, const struct store_entity *e,
         if (rc)
             goto out;
     }
-    rc = odata_sql_order_and_page(q, &e->od, &fsql, &order, &sort_cols, &n_sort, err);
+    /* The keyset apart from the filter ("1=1" without a token), for the probe's walk. */
+    rc = odata_filter_to_sql(NULL, &e->od, &keyset, err);
+    if (!rc)
+        rc = odata_sql_order_and_page(q, &e->od, &keyset, &order, &sort_cols, &n_sort, err);
     if (rc)
         goto out;
     if (n_sort > N(lc.last_key)) {
         rc = lcw_error_set(err, LCW_EINVAL, "$orderby: too many properties");
         goto out;
     }
-    rc = cond_add_odata(&c, &fsql);
     lc.page = page;
     lc.limit = q->top > 0 ? q->top : page_size;
     lc.n_key = n_sort;
-    if (!rc)
-        rc = buf_puts(&sql, "SELECT doc");
+    rc = buf_puts(&select, "SELECT doc");
     for (size_t i = 0; !rc && i < n_sort; i++)
-        rc = buf_printf(&sql, ", %s", sort_cols[i]);
+        rc = buf_printf(&select, ", %s", sort_cols[i]);
+    /* test: what the walk checks on each row; walk: the rows it visits. */
     if (!rc)
-        rc = buf_printf(&sql, " FROM %s WHERE pk IN (SELECT pk FROM %s WHERE %s%s LIMIT %ld)%s",
-                        e->table, e->table, buf_cstr(&c.sql), buf_cstr(&order), lc.limit + 1,
-                        buf_cstr(&order));
+        rc = cond_base(&test, NULL, where, params, n_params);
+    if (!rc)
+        rc = cond_add_odata(&test, &fsql);
+    if (!rc)
+        rc = cond_base(&walk, parent, NULL, NULL, 0);
+    if (!rc && q->skiptoken)
+        rc = cond_add_odata(&walk, &keyset);
+    if (!rc)
+        rc = cond_add_odata(&c, &fsql);
+    if (!rc && q->skiptoken)
+        rc = cond_add_odata(&c, &keyset);
     if (rc) {
         rc = lcw_error_set(err, rc, "query too large");
         goto out;
     }
-    rc = store_exec(tx, buf_cstr(&sql), c.params, c.n, row_list, &lc, NULL, err);
-    if (rc == LCW_EINTERNAL)
-        rc = lcw_error_set(err, rc, "a stored %s is not valid JSON", e->od.name);
+    /* Without a condition beyond the parent, the full query is itself a walk. */
+    if (q->skiptoken && n_sort == 1 && (where || q->filter) && lc.limit < PROBE_MAX_WANT &&
+        (!parent || e->has_parent_pk_index)) {
+        pc.want = (size_t)lc.limit + 1;
+        pc.ids = lcw_calloc(pc.want, sizeof(*pc.ids));
+        if (!pc.ids) {
+            rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
+            goto out;
+        }
+        rc = list_probe(tx, e, &test, &walk, buf_cstr(&order), &pc, &is_decided, err);
+        if (!rc && is_decided)
+            rc = list_fetch_ids(tx, e, (const char *const *)pc.ids, pc.n_ids, buf_cstr(&select),
+                                buf_cstr(&order), &lc, err);
+    }
+    if (!rc && !is_decided) {
+        rc = buf_printf(&sql, "%s FROM %s WHERE pk IN (SELECT pk FROM %s WHERE %s%s LIMIT %ld)%s",
+                        buf_cstr(&select), e->table, e->table, buf_cstr(&c.sql), buf_cstr(&order),
+                        lc.limit + 1, buf_cstr(&order));
+        if (rc)
+            rc = lcw_error_set(err, rc, "query too large");
+        else
+            rc = list_rows(tx, e, buf_cstr(&sql), c.params, c.n, &lc, err);
+    }
     if (rc)
         goto out;
     if (lc.has_more) {
@@ -232,10 +400,17 @@ int store_entity_list(struct store_tx *tx, const struct store_entity *e,
 out:
     for (size_t i = 0; i < N(lc.last_key); i++)
         lcw_free(lc.last_key[i]);
+    for (size_t i = 0; i < pc.n_ids; i++)
+        lcw_free(pc.ids[i]);
+    lcw_free(pc.ids);
     lcw_free(sort_cols);
     odata_sql_release(&fsql);
+    odata_sql_release(&keyset);
     buf_release(&c.sql);
+    buf_release(&test.sql);
+    buf_release(&walk.sql);
     buf_release(&order);
+    buf_release(&select);
     buf_release(&sql);
     if (rc)
         store_page_release(page);
