@@ -21,10 +21,10 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
-#define WF    "wf-1"
-#define OTHER "wf-2"
-#define T0    1700000000000LL /* scheduled time of row 0 */
-#define MIN   60000LL
+#define WF     "wf-1"
+#define OTHER  "wf-2"
+#define T0     1700000000000LL /* scheduled time of row 0 */
+#define MIN    60000LL
 #define N_ROWS 600
 /* The window: rows 150..449 by time, minus the gap below, plus imports. */
 #define WIN_START (T0 + 150 * MIN)
@@ -78,16 +78,16 @@ static void put_row(struct fixture *f, const char *id, const char *parent, int64
     char when[TIMEFMT_LEN];
     struct lcw_error err = {0};
     struct store_tx tx;
-    json_t *doc = json_pack("{s:s, s:s, s:s}", "id", id, "processingStatus", status, "#lcw.runId",
-                            run);
+    json_t *doc =
+            json_pack("{s:s, s:s, s:s}", "id", id, "processingStatus", status, "#lcw.runId", run);
 
     json_object_set_new(doc, "scheduledDateTime",
                         ms < 0 ? json_null() : json_string(timefmt_format_ms(ms, when)));
     assert_int_equal(store_tx_begin(f->store, &tx, STORE_TX_WRITE, &err), 0);
     assert_int_equal(store_entity_put(&tx, &store_ent_user_result, id, parent, doc, &err), 0);
     assert_int_equal(store_tx_commit(&tx, &err), 0);
-    json_array_append_new(f->rows, json_pack("[s, s, I, s, s]", id, parent, (json_int_t)ms, run,
-                                             status));
+    json_array_append_new(f->rows,
+                          json_pack("[s, s, I, s, s]", id, parent, (json_int_t)ms, run, status));
     json_decref(doc);
 }
 
@@ -192,8 +192,8 @@ static json_t *walk(struct fixture *f, const char *filter, const char *orderby, 
         assert_int_equal(odata_query_parse(kv, n, ~0u, &q, &err), 0);
         assert_int_equal(store_tx_begin(f->store, &tx, STORE_TX_READ, &err), 0);
         assert_int_equal(store_entity_list(&tx, &store_ent_user_result, &q, WF,
-                                           run ? "run_id = ?" : NULL, run ? &p : NULL,
-                                           run ? 1 : 0, 100, &page, &err),
+                                           run ? "run_id = ?" : NULL, run ? &p : NULL, run ? 1 : 0,
+                                           100, &page, &err),
                          0);
         store_tx_rollback(&tx);
         assert_true(json_array_size(page.items) <= (size_t)top);
