@@ -10,6 +10,8 @@
 //   node bench/history_queries.mjs --dir /abs/dir --reuse # measure an existing generated dir only
 //   ... --skip-export | --only-export                   # (a)-(d) only, or (e) only
 //   ... --n-a 200 --n-b 200 --n-c 20                    # samples per round for (a), (b), (c)/(d)
+//   ... --b-days 28                                     # (b)'s window length (default 7); at --scale 0.25
+//                                                       # a 28-day window holds as many rows as 7 days at 1
 //
 // Steps:
 //  1. setup (a fresh data dir): a real lcwd creates --users users and 4 workflows
@@ -73,6 +75,7 @@ const USERS = Number(opt('--users', String(Math.max(2000, Math.round(10000 * SCA
 const ROUNDS = Number(opt('--rounds', '3'));
 const N_A = Number(opt('--n-a', '200'));
 const N_B = Number(opt('--n-b', '200'));
+const B_DAYS = Number(opt('--b-days', '7'));
 const N_C = Number(opt('--n-c', '20'));
 const ADMIN = 'lcw_bench_history_0123456789abcdef0123';
 const DIR = opt('--dir', null) || fs.mkdtempSync(path.join(os.tmpdir(), 'lcw-hq-'));
@@ -230,9 +233,9 @@ async function measureQueries(d, round, out) {
     out.a = { median: median(a), p99: pct(a, 99), n: a.length, rows_per_page: aRows / a.length };
     log(`  round=${round} (a) done n=${a.length} median_ms=${ms(out.a.median)}`);
 
-    // (b) 7-day window in the middle of the history; follow 20 nextLinks, then
+    // (b) a 7-day (--b-days) window in the middle of the history; follow 20 nextLinks, then
     // replay the 20th link (a stable URL) N_B times, one workflow after another.
-    const wStart = now - 40 * DAY, wEnd = wStart + 7 * DAY;
+    const wStart = now - 40 * DAY, wEnd = wStart + B_DAYS * DAY;
     const first = `${WFS}/${wfs[0].id}/userProcessingResults?$filter=scheduledDateTime ge ${iso(wStart)} and scheduledDateTime lt ${iso(wEnd)}`;
     const walk = [];
     const deep = [];

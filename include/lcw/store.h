@@ -131,7 +131,8 @@ int store_query_int(struct store_tx *tx, const char *sql, const struct store_val
 struct store_entity {
     const char *table;
     struct odata_entity od;
-    const char *pk_property; /* JSON property that is the key ("id"), or NULL when computed */
+    const char *pk_property;  /* JSON property that is the key ("id"), or NULL when computed */
+    bool has_parent_pk_index; /* an index (parent, pk) walks a parent's rows in id order */
 };
 
 /* The entity tables lcw keeps (schema in store/migrations.c). */

@@ -40,7 +40,7 @@ static const struct odata_property workflow_props[] = {
 };
 
 const struct store_entity store_ent_workflow = {
-        "workflows", {"workflow", "pk", workflow_props, N(workflow_props)}, "id"};
+        "workflows", {"workflow", "pk", workflow_props, N(workflow_props)}, "id", false};
 
 static const struct odata_property version_props[] = {
         {"versionNumber", "version_number", ODATA_T_INT, CMP, true},
@@ -53,7 +53,10 @@ static const struct odata_property version_props[] = {
 };
 
 const struct store_entity store_ent_workflow_version = {
-        "workflow_versions", {"workflowVersion", "pk", version_props, N(version_props)}, NULL};
+        "workflow_versions",
+        {"workflowVersion", "pk", version_props, N(version_props)},
+        NULL,
+        false};
 
 static const struct odata_property extension_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -65,7 +68,8 @@ static const struct odata_property extension_props[] = {
 const struct store_entity store_ent_extension = {
         "custom_task_extensions",
         {"customTaskExtension", "pk", extension_props, N(extension_props)},
-        "id"};
+        "id",
+        false};
 
 static const struct odata_property audit_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -80,7 +84,7 @@ static const struct odata_property audit_props[] = {
 };
 
 const struct store_entity store_ent_audit = {
-        "audit_events", {"directoryAudit", "pk", audit_props, N(audit_props)}, "id"};
+        "audit_events", {"directoryAudit", "pk", audit_props, N(audit_props)}, "id", false};
 
 static const struct odata_property user_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -113,7 +117,7 @@ static const struct odata_property user_props[] = {
 };
 
 const struct store_entity store_ent_user = {
-        "users", {"user", "pk", user_props, N(user_props)}, "id"};
+        "users", {"user", "pk", user_props, N(user_props)}, "id", false};
 
 static const struct odata_property group_props[] = {
         {"id", "pk", ODATA_T_GUID, EQ | IN, true},
@@ -127,7 +131,7 @@ static const struct odata_property group_props[] = {
 };
 
 const struct store_entity store_ent_group = {
-        "groups", {"group", "pk", group_props, N(group_props)}, "id"};
+        "groups", {"group", "pk", group_props, N(group_props)}, "id", false};
 
 static const struct odata_property run_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -140,7 +144,8 @@ static const struct odata_property run_props[] = {
         {"#lcw.workflowVersion", "workflow_version", ODATA_T_INT, 0, false},
 };
 
-const struct store_entity store_ent_run = {"runs", {"run", "pk", run_props, N(run_props)}, "id"};
+const struct store_entity store_ent_run = {
+        "runs", {"run", "pk", run_props, N(run_props)}, "id", false};
 
 static const struct odata_property user_result_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -160,7 +165,8 @@ static const struct odata_property user_result_props[] = {
 const struct store_entity store_ent_user_result = {
         "user_results",
         {"userProcessingResult", "pk", user_result_props, N(user_result_props)},
-        "id"};
+        "id",
+        true};
 
 static const struct odata_property task_result_props[] = {
         {"id", "pk", ODATA_T_STRING, EQ | IN, true},
@@ -178,7 +184,8 @@ static const struct odata_property task_result_props[] = {
 const struct store_entity store_ent_task_result = {
         "task_results",
         {"taskProcessingResult", "pk", task_result_props, N(task_result_props)},
-        "id"};
+        "id",
+        true};
 
 /* Resolve "a/b/c" inside `doc`; NULL when any step is missing. */
 static const json_t *doc_path(const json_t *doc, const char *path)
@@ -515,337 +522,4 @@ int store_entity_delete(struct store_tx *tx, const struct store_entity *e, const
     if (changes == 0)
         return lcw_error_set(err, LCW_ENOTFOUND, "%s '%s' does not exist", e->od.name, pk);
     return 0;
-}
-
-/* WHERE text and its parameters, grown as conditions are ANDed on. */
-struct cond {
-    struct buf sql;
-    struct store_val params[64];
-    size_t n;
-};
-
-static int cond_add(struct cond *c, const char *sql, const struct store_val *params, size_t n)
-{
-    int rc;
-
-    if (c->n + n > N(c->params))
-        return LCW_ETOOBIG;
-    rc = buf_printf(&c->sql, "%s(%s)", c->sql.len ? " AND " : "", sql);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        c->params[c->n++] = params[i];
-    return 0;
-}
-
-static int cond_add_odata(struct cond *c, const struct odata_sql *s)
-{
-    struct store_val vals[64];
-
-    if (s->n_params > N(vals))
-        return LCW_ETOOBIG;
-    for (size_t i = 0; i < s->n_params; i++) {
-        const struct odata_param *p = &s->params[i];
-
-        vals[i] = p->kind == ODATA_P_INT    ? STORE_V_INT(p->i)
-                  : p->kind == ODATA_P_TEXT ? STORE_V_TEXT(p->s)
-                                            : STORE_V_NULL;
-    }
-    return cond_add(c, buf_cstr(&s->where), vals, s->n_params);
-}
-
-static int cond_base(struct cond *c, const char *parent, const char *where,
-                     const struct store_val *params, size_t n_params)
-{
-    struct store_val pp = STORE_V_TEXT(parent);
-    int rc = 0;
-
-    buf_init(&c->sql, 64 * 1024);
-    c->n = 0;
-    if (parent)
-        rc = cond_add(c, "parent = ?", &pp, 1);
-    if (!rc && where)
-        rc = cond_add(c, where, params, n_params);
-    return rc;
-}
-
-int store_entity_count(struct store_tx *tx, const struct store_entity *e, const char *parent,
-                       const char *where, const struct store_val *params, size_t n_params,
-                       int64_t *out, struct lcw_error *err)
-{
-    struct cond c;
-    struct buf sql;
-    int rc;
-
-    buf_init(&sql, 64 * 1024);
-    rc = cond_base(&c, parent, where, params, n_params);
-    if (!rc)
-        rc = buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s", e->table,
-                        c.sql.len ? buf_cstr(&c.sql) : "1=1");
-    if (rc)
-        rc = lcw_error_set(err, rc, "query too large");
-    else
-        rc = store_query_int(tx, buf_cstr(&sql), c.params, c.n, out, err);
-    buf_release(&c.sql);
-    buf_release(&sql);
-    return rc;
-}
-
-/*
- * One page's query, shared by store_entity_list (documents) and
- * store_entity_scan (columns), so that both read the same rows in the same
- * order and hand out the same skiptokens.
- */
-struct list_query {
-    struct cond c;          /* parent, where, then $filter and the keyset */
-    struct odata_sql fsql;  /* $filter (then the keyset) before it is ANDed into c */
-    struct buf order;       /* " ORDER BY ..." */
-    struct buf sql;         /* the SELECT */
-    const char **sort_cols; /* owned array; the names are borrowed from the entity */
-    size_t n_sort;
-};
-
-static void list_query_release(struct list_query *lq)
-{
-    lcw_free(lq->sort_cols);
-    lq->sort_cols = NULL;
-    odata_sql_release(&lq->fsql);
-    buf_release(&lq->c.sql);
-    buf_release(&lq->order);
-    buf_release(&lq->sql);
-}
-
-/* The conditions of a list before paging: parent, `where` and the compiled $filter. */
-static int list_query_where(struct list_query *lq, const struct store_entity *e,
-                            const struct odata_query *q, const char *parent, const char *where,
-                            const struct store_val *params, size_t n_params, struct lcw_error *err)
-{
-    int rc;
-
-    memset(lq, 0, sizeof(*lq));
-    buf_init(&lq->order, 4096);
-    buf_init(&lq->sql, 64 * 1024);
-    rc = cond_base(&lq->c, parent, where, params, n_params);
-    if (rc)
-        return lcw_error_set(err, rc, "query too large");
-    return odata_filter_to_sql(q->filter, &e->od, &lq->fsql, err);
-}
-
-/*
- * Add the order and the keyset (after q's skiptoken) and build
- * `SELECT <columns>, <sort columns> FROM ... LIMIT limit+1`: the extra row
- * says whether another page follows.
- */
-static int list_query_select(struct list_query *lq, const struct store_entity *e,
-                             const struct odata_query *q, const char *const *columns,
-                             size_t n_columns, long limit, size_t max_sort, struct lcw_error *err)
-{
-    int rc = odata_sql_order_and_page(q, &e->od, &lq->fsql, &lq->order, &lq->sort_cols, &lq->n_sort,
-                                      err);
-
-    if (rc)
-        return rc;
-    if (lq->n_sort > max_sort)
-        return lcw_error_set(err, LCW_EINVAL, "$orderby: too many properties");
-    rc = cond_add_odata(&lq->c, &lq->fsql);
-    if (!rc)
-        rc = buf_puts(&lq->sql, "SELECT ");
-    for (size_t i = 0; !rc && i < n_columns; i++)
-        rc = buf_printf(&lq->sql, "%s%s", i ? ", " : "", columns[i]);
-    for (size_t i = 0; !rc && i < lq->n_sort; i++)
-        rc = buf_printf(&lq->sql, ", %s", lq->sort_cols[i]);
-    if (!rc)
-        rc = buf_printf(&lq->sql, " FROM %s WHERE %s%s LIMIT %ld", e->table, buf_cstr(&lq->c.sql),
-                        buf_cstr(&lq->order), limit + 1);
-    return rc ? lcw_error_set(err, rc, "query too large") : 0;
-}
-
-/* Keep a row's sort key values (their text form, NULL for SQL NULL) for the next skiptoken. */
-static int keep_key(char **last_key, const struct store_val *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char num[32];
-
-        lcw_free(last_key[i]);
-        last_key[i] = NULL;
-        if (v[i].kind == STORE_NULL)
-            continue;
-        if (v[i].kind == STORE_INT)
-            (void)snprintf(num, sizeof(num), "%lld", (long long)v[i].i);
-        last_key[i] = lcw_strdup(v[i].kind == STORE_INT ? num : v[i].s);
-        if (!last_key[i])
-            return LCW_ENOMEM;
-    }
-    return 0;
-}
-
-struct list_ctx {
-    struct store_page *page;
-    long limit;   /* rows wanted on this page */
-    long n_rows;  /* rows seen */
-    size_t n_key; /* sort key columns after doc */
-    char *last_key[8];
-    bool has_more;
-};
-
-static int row_list(void *ctx, const struct store_val *cols, size_t n)
-{
-    struct list_ctx *lc = ctx;
-    json_error_t jerr;
-    json_t *doc;
-
-    if (lc->n_rows++ >= lc->limit) {
-        lc->has_more = true;
-        return 0;
-    }
-    if (n < 1 + lc->n_key || cols[0].kind != STORE_TEXT)
-        return LCW_EINTERNAL;
-    doc = json_loads(cols[0].s, 0, &jerr);
-    if (!doc)
-        return LCW_EINTERNAL;
-    if (json_array_append_new(lc->page->items, doc))
-        return LCW_ENOMEM;
-    return keep_key(lc->last_key, &cols[1], lc->n_key);
-}
-
-void store_page_release(struct store_page *page)
-{
-    json_decref(page->items);
-    page->items = NULL;
-    lcw_free(page->next_token);
-    page->next_token = NULL;
-}
-
-int store_entity_list(struct store_tx *tx, const struct store_entity *e,
-                      const struct odata_query *q, const char *parent, const char *where,
-                      const struct store_val *params, size_t n_params, long page_size,
-                      struct store_page *page, struct lcw_error *err)
-{
-    static const char *const doc_column[] = {"doc"};
-    struct list_ctx lc = {0};
-    struct list_query lq;
-    struct buf sql;
-    int rc;
-
-    page->items = json_array();
-    page->next_token = NULL;
-    page->count = -1;
-    buf_init(&sql, 64 * 1024);
-    rc = list_query_where(&lq, e, q, parent, where, params, n_params, err);
-    if (rc)
-        goto out;
-    if (!page->items) {
-        rc = lcw_error_set(err, LCW_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (q->count) {
-        /* The count ignores paging, so it is taken before the keyset is added. */
-        struct cond cc = lq.c;
-
-        buf_init(&cc.sql, 64 * 1024);
-        rc = buf_puts(&cc.sql, buf_cstr(&lq.c.sql));
-        if (!rc)
-            rc = cond_add_odata(&cc, &lq.fsql);
-        if (!rc)
-            rc = buf_printf(&sql, "SELECT COUNT(*) FROM %s WHERE %s", e->table, buf_cstr(&cc.sql));
-        if (rc)
-            rc = lcw_error_set(err, rc, "query too large");
-        else
-            rc = store_query_int(tx, buf_cstr(&sql), cc.params, cc.n, &page->count, err);
-        buf_release(&cc.sql);
-        if (rc)
-            goto out;
-    }
-    lc.page = page;
-    lc.limit = q->top > 0 ? q->top : page_size;
-    rc = list_query_select(&lq, e, q, doc_column, 1, lc.limit, N(lc.last_key), err);
-    if (rc)
-        goto out;
-    lc.n_key = lq.n_sort;
-    rc = store_exec(tx, buf_cstr(&lq.sql), lq.c.params, lq.c.n, row_list, &lc, NULL, err);
-    if (rc == LCW_EINTERNAL)
-        rc = lcw_error_set(err, rc, "a stored %s is not valid JSON", e->od.name);
-    if (rc)
-        goto out;
-    if (lc.has_more) {
-        rc = odata_skiptoken_encode(q, (const char *const *)lc.last_key, lq.n_sort,
-                                    &page->next_token);
-        if (rc)
-            rc = lcw_error_set(err, rc, "cannot build the next page link");
-    }
-out:
-    for (size_t i = 0; i < N(lc.last_key); i++)
-        lcw_free(lc.last_key[i]);
-    list_query_release(&lq);
-    buf_release(&sql);
-    if (rc)
-        store_page_release(page);
-    return rc;
-}
-
-struct scan_ctx {
-    store_row_fn *fn; /* the caller's, given the first n_columns values */
-    void *ctx;
-    size_t n_columns;
-    long limit;   /* rows wanted */
-    long n_rows;  /* rows seen */
-    size_t n_key; /* sort key columns after the caller's */
-    char *last_key[8];
-    bool has_more;
-    bool is_short; /* a row came without its sort key */
-};
-
-static int row_scan(void *ctx, const struct store_val *cols, size_t n)
-{
-    struct scan_ctx *sc = ctx;
-    int rc;
-
-    if (sc->n_rows++ >= sc->limit) {
-        sc->has_more = true;
-        return 0;
-    }
-    if (n < sc->n_columns + sc->n_key) {
-        sc->is_short = true;
-        return LCW_EINTERNAL;
-    }
-    /* Only the last row's key can become a skiptoken: copy it, not every row's. */
-    if (sc->n_rows == sc->limit) {
-        rc = keep_key(sc->last_key, &cols[sc->n_columns], sc->n_key);
-        if (rc)
-            return rc;
-    }
-    return sc->fn(sc->ctx, cols, sc->n_columns);
-}
-
-int store_entity_scan(struct store_tx *tx, const struct store_entity *e,
-                      const struct odata_query *q, const char *parent, const char *where,
-                      const struct store_val *params, size_t n_params, const char *const *columns,
-                      size_t n_columns, long page_size, store_row_fn *fn, void *ctx,
-                      char **next_token, struct lcw_error *err)
-{
-    struct scan_ctx sc = {.fn = fn, .ctx = ctx, .n_columns = n_columns};
-    struct list_query lq;
-    int rc;
-
-    *next_token = NULL;
-    sc.limit = q->top > 0 ? q->top : page_size;
-    rc = list_query_where(&lq, e, q, parent, where, params, n_params, err);
-    if (!rc)
-        rc = list_query_select(&lq, e, q, columns, n_columns, sc.limit, N(sc.last_key), err);
-    if (rc)
-        goto out;
-    sc.n_key = lq.n_sort;
-    rc = store_exec(tx, buf_cstr(&lq.sql), lq.c.params, lq.c.n, row_scan, &sc, NULL, err);
-    if (sc.is_short)
-        rc = lcw_error_set(err, LCW_EINTERNAL, "a %s row lacks its sort key", e->od.name);
-    if (!rc && sc.has_more) {
-        rc = odata_skiptoken_encode(q, (const char *const *)sc.last_key, lq.n_sort, next_token);
-        if (rc)
-            rc = lcw_error_set(err, rc, "cannot build the next page link");
-    }
-out:
-    for (size_t i = 0; i < N(sc.last_key); i++)
-        lcw_free(sc.last_key[i]);
-    list_query_release(&lq);
-    return rc;
 }

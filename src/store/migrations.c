@@ -187,6 +187,18 @@ static const char migration_7[] =
         " MAX(CASE WHEN completed_at_ms IS NULL THEN started_at_ms ELSE completed_at_ms END)"
         " FROM task_results WHERE task_id IS NOT NULL GROUP BY run_id, task_id;";
 
+static const char migration_8[] =
+        /* A page of a workflow's user results inside a time window picks its
+         * keys from (parent, scheduled_at_ms, pk) without reading a row
+         * (list.c). It replaces (parent, scheduled_at_ms), its prefix. The
+         * tenant-wide window indexes of summaries and insights go: those read
+         * the counters of migration 7 now, and every result write paid for
+         * them. */
+        "CREATE INDEX IF NOT EXISTS user_results_parent_window ON user_results (parent, scheduled_at_ms, pk);"
+        "DROP INDEX IF EXISTS user_results_scheduled;"
+        "DROP INDEX IF EXISTS user_results_window;"
+        "DROP INDEX IF EXISTS task_results_created;";
+
 const struct store_migration store_migrations[] = {
         {1, "resources, directory, tokens, audit", migration_1, NULL},
         {2, "run history and the work queue", migration_2, NULL},
@@ -195,5 +207,6 @@ const struct store_migration store_migrations[] = {
         {5, "licence assignments index", migration_5, backfill_user_licenses},
         {6, "history paging and window indexes", migration_6, NULL},
         {7, "run and task counters", migration_7, NULL},
+        {8, "user results window keys index; summary indexes dropped", migration_8, NULL},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

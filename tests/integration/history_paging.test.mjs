@@ -93,6 +93,27 @@ describe('history paging with concurrent inserts', () => {
     checkNoLossNoRepeat(rb, await pageWhileInserting(runPath), 'run user results');
   });
 
+  test('userProcessingResults in a scheduledDateTime window: no row lost or repeated while a run inserts into it', async () => {
+    // From the second run's time to an hour ahead: the first run's results are
+    // outside, and the runs started while paging insert into the window after
+    // the cursor. Pages after the first are settled by walking the rows after
+    // the skiptoken in id order, or by the full query when the walk cannot.
+    const lo = Date.parse((await getRun(d, wf.id, runs[1])).scheduledDateTime);
+    const hi = Date.now() + 3600000;
+    const filter = `scheduledDateTime ge ${new Date(lo).toISOString()} and scheduledDateTime lt ${new Date(hi).toISOString()}`;
+    const path = `${WFS}/${wf.id}/userProcessingResults?$filter=${encodeURIComponent(filter)}`;
+    const before = (await all(d, path)).map((u) => u.id);
+    assert.ok(before.length >= 7, 'the second run is in the window');
+    const pages = await pageWhileInserting(path);
+    checkNoLossNoRepeat(before, pages, 'window');
+    const seen = pages.flat();
+    assert.deepEqual(seen, [...seen].sort(), 'ids ascend across pages');
+    const byId = new Map((await all(d, `${WFS}/${wf.id}/userProcessingResults`)).map((u) => [u.id, u]));
+    const outside = seen.filter((id) => { const t = Date.parse(byId.get(id).scheduledDateTime); return t < lo || t >= hi; });
+    assert.deepEqual(outside, [], 'every row listed is in the window');
+    assert.ok(seen.length > before.length, 'rows inserted after the cursor are listed');
+  });
+
   test('runs and task results: no row lost or repeated while runs are added', async () => {
     const path = `${WFS}/${wf.id}/runs`;
     const before = (await all(d, path)).map((r) => r.id);
