@@ -2,6 +2,8 @@
 /* The seeded directory fixture shared by the dir/ and tasks/ unit tests. */
 #include "dir_fixture.h"
 
+#include "temp_store.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,10 +196,7 @@ int dfx_setup(void **state)
     lcw_alloc_install_jansson();
     assert_int_equal(lcw_crypto_init(), 0);
     dfx_clock_ms = NOW_MS;
-    lcw_strlcpy(f->dir, "/tmp/lcw-dirfx-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
+    assert_int_equal(temp_store_open("dirfx", f->dir, f->url, &f->store, &err), 0);
     assert_int_equal(dir_open_embedded(f->store, &dfx_fake_clock, &f->d, &err), 0);
     dfx_seed(f->store);
     *state = f;
@@ -207,17 +206,10 @@ int dfx_setup(void **state)
 int dfx_teardown(void **state)
 {
     struct dir_fixture *f = *state;
-    char path[128];
 
     dir_close(f->d);
     store_close(f->store);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-wal", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-shm", f->dir);
-    (void)unlink(path);
-    (void)rmdir(f->dir);
+    temp_store_remove(f->dir);
     free(f);
     return 0;
 }

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "temp_store.h"
+
 #define N_RESULTS 5300 /* more than one column chunk (5,000) and ten document chunks (500) */
 #define N_USERS   9
 
@@ -124,10 +126,7 @@ static int setup(void **state)
     struct store_tx tx;
 
     lcw_crypto_init();
-    lcw_strlcpy(f->dir, "/tmp/lcw-export-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
+    assert_int_equal(temp_store_open("export", f->dir, f->url, &f->store, &err), 0);
     assert_int_equal(store_tx_begin(f->store, &tx, STORE_TX_WRITE, &err), 0);
     put_users(&tx);
     for (size_t i = 0; i < N_RESULTS; i++)
@@ -143,16 +142,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
 
     store_close(f->store);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-wal", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-shm", f->dir);
-    (void)unlink(path);
-    (void)rmdir(f->dir);
+    temp_store_remove(f->dir);
     free(f);
     return 0;
 }

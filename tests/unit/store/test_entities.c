@@ -18,6 +18,8 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
+#include "temp_store.h"
+
 struct fixture {
     char dir[64];
     char url[128];
@@ -30,10 +32,7 @@ static int setup(void **state)
     struct lcw_error err = {0};
 
     lcw_crypto_init();
-    lcw_strlcpy(f->dir, "/tmp/lcw-store-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
+    assert_int_equal(temp_store_open("store", f->dir, f->url, &f->store, &err), 0);
     *state = f;
     return 0;
 }
@@ -41,16 +40,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[128];
 
     store_close(f->store);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-wal", f->dir);
-    (void)unlink(path);
-    (void)snprintf(path, sizeof(path), "%s/lcw.db-shm", f->dir);
-    (void)unlink(path);
-    (void)rmdir(f->dir);
+    temp_store_remove(f->dir);
     free(f);
     return 0;
 }

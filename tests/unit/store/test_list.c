@@ -21,6 +21,8 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
+#include "temp_store.h"
+
 #define WF     "wf-1"
 #define OTHER  "wf-2"
 #define T0     1700000000000LL /* scheduled time of row 0 */
@@ -45,10 +47,7 @@ static int setup(void **state)
     struct lcw_error err = {0};
 
     lcw_crypto_init();
-    lcw_strlcpy(f->dir, "/tmp/lcw-list-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
+    assert_int_equal(temp_store_open("list", f->dir, f->url, &f->store, &err), 0);
     f->rows = json_array();
     *state = f;
     return 0;
@@ -57,15 +56,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    static const char *const files[] = {"lcw.db", "lcw.db-wal", "lcw.db-shm"};
-    char path[128];
 
     store_close(f->store);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        (void)snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
-        (void)unlink(path);
-    }
-    (void)rmdir(f->dir);
+    temp_store_remove(f->dir);
     json_decref(f->rows);
     free(f);
     return 0;

@@ -20,6 +20,8 @@
 #include "lcw/jsonx.h"
 #include "lcw/store.h"
 
+#include "temp_store.h"
+
 #define N_RUNS   4
 #define N_USERS  40
 #define N_TASKS  3
@@ -42,10 +44,7 @@ static int setup(void **state)
     struct lcw_error err = {0};
 
     lcw_crypto_init();
-    lcw_strlcpy(f->dir, "/tmp/lcw-stats-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    (void)snprintf(f->url, sizeof(f->url), "sqlite://%s/lcw.db", f->dir);
-    assert_int_equal(store_open(f->url, &f->store, &err), 0);
+    assert_int_equal(temp_store_open("stats", f->dir, f->url, &f->store, &err), 0);
     f->seed = 20261127;
     memset(f->started, 0xff, sizeof(f->started));
     memset(f->completed, 0xff, sizeof(f->completed));
@@ -56,16 +55,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    static const char *const files[] = {"lcw.db", "lcw.db-wal", "lcw.db-shm"};
-    char path[128];
 
     if (f->store)
         store_close(f->store);
-    for (size_t i = 0; i < 3; i++) {
-        (void)snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
-        (void)unlink(path);
-    }
-    (void)rmdir(f->dir);
+    temp_store_remove(f->dir);
     free(f);
     return 0;
 }
