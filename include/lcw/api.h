@@ -185,6 +185,14 @@ void api_not_found(struct api_resp *resp, const struct api_req *req);
 /* GET /healthz: 200 while the store answers, 503 otherwise. Needs no token. */
 void api_healthz(struct api_req *req, struct api_resp *resp);
 
+/*
+ * Make the revoked token whose secret hashes to `hash_hex` live again, as
+ * LCW_ADMIN_TOKEN demands at start-up (audited "Restore token"); *out is the
+ * token. LCW_ENOTFOUND when no revoked token has that hash.
+ */
+int api_token_restore(const struct api_ctx *ctx, const char *hash_hex, struct store_token *out,
+                      struct lcw_error *err);
+
 /* Revoke the token named `name` (audited). LCW_ENOTFOUND when no live token has it. */
 int api_token_revoke(const struct api_ctx *ctx, const char *name, struct lcw_error *err);
 

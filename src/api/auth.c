@@ -138,9 +138,13 @@ int api_authenticate(const struct api_ctx *ctx, const char *token, struct api_pr
     return 0;
 }
 
-/* Token changes are made from the command line; the audit names it as the actor. */
-static int audit_token(struct store_tx *tx, const struct api_ctx *ctx, const char *activity,
-                       const char *op, const struct store_token *t, struct lcw_error *err)
+#define TOKEN_CLI "lcwd token (command line)"
+#define TOKEN_ENV "lcwd (LCW_ADMIN_TOKEN at start-up)" /* the only fixed secret */
+
+/* Token changes are made on the server, not over the API; the audit names how as the actor. */
+static int audit_token(struct store_tx *tx, const struct api_ctx *ctx, const char *actor,
+                       const char *activity, const char *op, const struct store_token *t,
+                       struct lcw_error *err)
 {
     struct api_req req = {0};
     json_t *targets;
@@ -148,13 +152,33 @@ static int audit_token(struct store_tx *tx, const struct api_ctx *ctx, const cha
     req.ctx = ctx;
     req.now_ms = lcw_clock_now(ctx->clock);
     req.request_id = "lcwd-token";
-    lcw_strlcpy(req.who.name, "lcwd token (command line)", sizeof(req.who.name));
+    lcw_strlcpy(req.who.name, actor, sizeof(req.who.name));
     targets = json_pack("[{s:s, s:s, s:s, s:[{s:s, s:n, s:s}]}]", "id", t->id, "displayName",
                         t->name, "type", "Token", "modifiedProperties", "displayName", "role",
                         "oldValue", "newValue", t->role);
     if (!targets)
         return lcw_error_set(err, LCW_ENOMEM, "out of memory");
     return api__audit(tx, &req, "TokenManagement", activity, op, targets, NULL, err);
+}
+
+int api_token_restore(const struct api_ctx *ctx, const char *hash_hex, struct store_token *out,
+                      struct lcw_error *err)
+{
+    struct store_tx tx;
+    int rc = store_tx_begin(ctx->store, &tx, STORE_TX_WRITE, err);
+
+    if (rc)
+        return rc;
+    rc = store_token_unrevoke(&tx, hash_hex, err);
+    if (!rc)
+        rc = store_token_find(&tx, hash_hex, out, err);
+    if (!rc)
+        rc = audit_token(&tx, ctx, TOKEN_ENV, "Restore token", "Update", out, err);
+    if (rc) {
+        store_tx_rollback(&tx);
+        return rc;
+    }
+    return store_tx_commit(&tx, err);
 }
 
 int api_token_revoke(const struct api_ctx *ctx, const char *name, struct lcw_error *err)
@@ -171,7 +195,7 @@ int api_token_revoke(const struct api_ctx *ctx, const char *name, struct lcw_err
     if (!rc)
         rc = store_token_revoke(&tx, name, lcw_clock_now(ctx->clock), err);
     if (!rc)
-        rc = audit_token(&tx, ctx, "Revoke token", "Delete", &t, err);
+        rc = audit_token(&tx, ctx, TOKEN_CLI, "Revoke token", "Delete", &t, err);
     if (rc) {
         store_tx_rollback(&tx);
         return rc;
@@ -227,7 +251,8 @@ int api_token_create(const struct api_ctx *ctx, const char *name, const char *ro
     if (!rc) {
         rc = store_token_insert(&tx, &t, hash, err);
         if (!rc)
-            rc = audit_token(&tx, ctx, "Create token", "Add", &t, err);
+            rc = audit_token(&tx, ctx, fixed_secret ? TOKEN_ENV : TOKEN_CLI, "Create token", "Add",
+                             &t, err);
         if (rc)
             store_tx_rollback(&tx);
         else

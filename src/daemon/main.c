@@ -106,15 +106,15 @@ static int ensure_admin_token(const struct api_ctx *ctx, struct lcw_error *err)
         {
             /* Revoked earlier but still in LCW_ADMIN_TOKEN: the variable says it
              * must work, so it is made live again (the value is the key). */
-            struct store_tx ttx;
+            struct store_token t;
 
-            if (store_tx_begin(ctx->store, &ttx, STORE_TX_WRITE, err) == 0) {
-                if (store_token_unrevoke(&ttx, hash, err) == 0 && store_tx_commit(&ttx, err) == 0) {
-                    log_warn("admin_token_unrevoked", "name=%s source=LCW_ADMIN_TOKEN", name);
-                    return 0;
-                }
-                store_tx_rollback(&ttx);
+            rc = api_token_restore(ctx, hash, &t, err);
+            if (rc == 0) {
+                log_warn("admin_token_unrevoked", "name=%s source=LCW_ADMIN_TOKEN", t.name);
+                return 0;
             }
+            if (rc != LCW_ENOTFOUND)
+                return rc;
         }
         rc = api_token_create(ctx, name, "Global Administrator", ctx->cfg->admin_token, &secret,
                               err);

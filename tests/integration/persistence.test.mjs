@@ -131,6 +131,28 @@ describe('restart persistence', () => {
     assert.equal(code, 0, `SIGINT exit code ${code}:\n${d.stderr}`);
   });
 
+  test('a revoked LCW_ADMIN_TOKEN is made live again at start, with a warning and an audit event', async () => {
+    const list = await runLcwd(['token', 'list', '--data-dir', dataDir]);
+    assert.equal(list.code, 0, list.stderr);
+    const name = (list.stdout.match(/admin-env-[0-9a-f]+/) || [])[0];
+    assert.ok(name, `no admin-env token listed:\n${list.stdout}`);
+    const rv = await runLcwd(['token', 'revoke', name, '--data-dir', dataDir]);
+    assert.equal(rv.code, 0, rv.stderr);
+    const d = await startLcwd({ dataDir, adminToken });
+    daemons.push(d);
+    expectStatus(await d.api('GET', `${LW}/workflows`), 200, 'LCW_ADMIN_TOKEN after its token was revoked');
+    assert.match(d.stderr, new RegExp(`event=admin_token_unrevoked name=${name}`), 'the warning names the token');
+    const events = (await collectAll(d, '/v1.0/auditLogs/directoryAudits')).items
+      .filter((e) => e.targetResources?.some((t) => t.displayName === name));
+    const activities = events.map((e) => e.activityDisplayName);
+    assert.ok(activities.includes('Revoke token'), `audit: ${activities}`);
+    const restore = events.find((e) => e.activityDisplayName === 'Restore token');
+    assert.ok(restore, `no "Restore token" audit event: ${activities}`);
+    assert.equal(restore.initiatedBy.user.displayName, 'lcwd (LCW_ADMIN_TOKEN at start-up)');
+    assert.equal(restore.result, 'success');
+    await d.stop();
+  });
+
   test('a second daemon on the same data directory does not corrupt it', async () => {
     const a = await startLcwd({ dataDir, adminToken });
     daemons.push(a);
