@@ -131,6 +131,20 @@ const char *buf_cstr(const struct buf *b);
 /* Hand the data to the caller (who frees it with lcw_free) and re-init the buffer. */
 char *buf_detach(struct buf *b);
 
+/* Text writers for exports (CSV and NDJSON); each returns buf_append's result. */
+/* `s` as an RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled.
+ */
+int buf_put_csv(struct buf *b, const char *s);
+/*
+ * `s` (valid UTF-8) as a JSON string, exactly as jansson's compact dump
+ * writes it: UTF-8 kept as is, `"` and `\` escaped, the short escapes for
+ * \b \f \n \r \t, and "\u00XX" (upper-case hex) for the other control
+ * characters.
+ */
+int buf_put_json_string(struct buf *b, const char *s);
+/* `v` in decimal, as "%lld" would write it (without snprintf's cost). */
+int buf_put_i64(struct buf *b, int64_t v);
+
 /* --------------------------------------------------------------- strings */
 
 /* A borrowed (pointer, length) view; not NUL-terminated in general. */

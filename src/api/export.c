@@ -198,28 +198,6 @@ static const json_t *dotted(const json_t *doc, const char *path)
     return doc;
 }
 
-/* RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. */
-static int csv_text(struct buf *out, const char *s)
-{
-    size_t n = strcspn(s, ",\"\r\n");
-    int rc;
-
-    if (!s[n])
-        return buf_append(out, s, n);
-    rc = buf_putc(out, '"');
-    while (!rc) {
-        const char *quote = strchr(s, '"');
-
-        n = quote ? (size_t)(quote - s) : strlen(s);
-        rc = buf_append(out, s, n);
-        if (rc || !quote)
-            break;
-        rc = buf_append(out, "\"\"", 2);
-        s = quote + 1;
-    }
-    return rc ? rc : buf_putc(out, '"');
-}
-
 static int csv_field(struct buf *out, const json_t *v)
 {
     char num[64];
@@ -228,76 +206,24 @@ static int csv_field(struct buf *out, const json_t *v)
     if (!v || json_is_null(v))
         return 0;
     if (json_is_string(v))
-        return csv_text(out, json_string_value(v));
+        return buf_put_csv(out, json_string_value(v));
     if (json_is_integer(v)) {
         (void)snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-        return csv_text(out, num);
+        return buf_put_csv(out, num);
     }
     if (json_is_boolean(v))
-        return csv_text(out, json_is_true(v) ? "true" : "false");
+        return buf_put_csv(out, json_is_true(v) ? "true" : "false");
     {
+        /* Objects and arrays (not among the export columns: subject and task
+         * are flattened) would be written as their JSON text. */
         char *text = jsonx_dump(v);
 
         if (!text)
             return LCW_ENOMEM;
-        rc = csv_field(out, json_string(text)); /* not reached: objects are flattened */
+        rc = buf_put_csv(out, text);
         lcw_free(text);
         return rc;
     }
-}
-
-/*
- * A JSON string exactly as jansson's compact dump writes it (the document
- * path's NDJSON): UTF-8 kept as is, `"` and `\` escaped, the short escapes
- * for \b \f \n \r \t, and "\u00XX" (upper-case hex) for the other control
- * characters. The text is valid UTF-8: it comes from stored documents or
- * through json_string().
- */
-static int json_text(struct buf *out, const char *s)
-{
-    int rc = buf_putc(out, '"');
-
-    while (!rc && *s) {
-        size_t n = 0;
-        unsigned char c;
-        char esc[8];
-
-        while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
-            n++;
-        rc = buf_append(out, s, n);
-        s += n;
-        if (rc || !*s)
-            break;
-        c = (unsigned char)*s++;
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            esc[2] = '\0';
-            break;
-        case '\b':
-            lcw_strlcpy(esc, "\\b", sizeof(esc));
-            break;
-        case '\f':
-            lcw_strlcpy(esc, "\\f", sizeof(esc));
-            break;
-        case '\n':
-            lcw_strlcpy(esc, "\\n", sizeof(esc));
-            break;
-        case '\r':
-            lcw_strlcpy(esc, "\\r", sizeof(esc));
-            break;
-        case '\t':
-            lcw_strlcpy(esc, "\\t", sizeof(esc));
-            break;
-        default:
-            (void)snprintf(esc, sizeof(esc), "\\u%04X", c);
-            break;
-        }
-        rc = buf_puts(out, esc);
-    }
-    return rc ? rc : buf_putc(out, '"');
 }
 
 static int row_text(void *ctx, const struct store_val *c, size_t n)
@@ -393,22 +319,6 @@ static int write_row(struct export_state *s, struct buf *out, json_t *doc)
     return buf_puts(out, "\r\n");
 }
 
-/* Append `v` in decimal, as "%lld" would (snprintf was an export's largest cost). */
-static int put_i64(struct buf *out, int64_t v)
-{
-    char num[24];
-    char *p = num + sizeof(num);
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return buf_append(out, p, (size_t)(num + sizeof(num) - p));
-}
-
 /* One column-path cell: empty (CSV) or null (NDJSON) for SQL NULL. */
 static int write_cell(const struct export_state *s, struct buf *out, const struct column_cell *cell,
                       const struct store_val *v)
@@ -419,10 +329,10 @@ static int write_cell(const struct export_state *s, struct buf *out, const struc
     if (v->kind == STORE_NULL)
         return s->format == EXPORT_CSV ? 0 : buf_append(out, "null", 4);
     if (v->kind == STORE_INT && cell->kind != CELL_TIME)
-        return put_i64(out, v->i); /* a number: never quoted */
+        return buf_put_i64(out, v->i); /* a number: never quoted */
     if (v->kind == STORE_INT)
         str = timefmt_format_ms(v->i, text);
-    return s->format == EXPORT_CSV ? csv_text(out, str) : json_text(out, str);
+    return s->format == EXPORT_CSV ? buf_put_csv(out, str) : buf_put_json_string(out, str);
 }
 
 /* Write one row of the column path (a store_row_fn for store_entity_scan). */
@@ -743,7 +653,7 @@ static int plan_columns(struct export_state *s)
         buf_init(&key, 256);
         rc = buf_putc(&key, i ? ',' : '{');
         if (!rc)
-            rc = json_text(&key, cells[i]->name);
+            rc = buf_put_json_string(&key, cells[i]->name);
         if (!rc)
             rc = buf_putc(&key, ':');
         if (rc) {

@@ -141,3 +141,86 @@ char *buf_detach(struct buf *b)
     b->cap = 0;
     return p;
 }
+
+int buf_put_csv(struct buf *out, const char *s)
+{
+    size_t n = strcspn(s, ",\"\r\n");
+    int rc;
+
+    if (!s[n])
+        return buf_append(out, s, n);
+    rc = buf_putc(out, '"');
+    while (!rc) {
+        const char *quote = strchr(s, '"');
+
+        n = quote ? (size_t)(quote - s) : strlen(s);
+        rc = buf_append(out, s, n);
+        if (rc || !quote)
+            break;
+        rc = buf_append(out, "\"\"", 2);
+        s = quote + 1;
+    }
+    return rc ? rc : buf_putc(out, '"');
+}
+
+int buf_put_json_string(struct buf *out, const char *s)
+{
+    int rc = buf_putc(out, '"');
+
+    while (!rc && *s) {
+        size_t n = 0;
+        unsigned char c;
+        char esc[8];
+
+        while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+            n++;
+        rc = buf_append(out, s, n);
+        s += n;
+        if (rc || !*s)
+            break;
+        c = (unsigned char)*s++;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            esc[2] = '\0';
+            break;
+        case '\b':
+            lcw_strlcpy(esc, "\\b", sizeof(esc));
+            break;
+        case '\f':
+            lcw_strlcpy(esc, "\\f", sizeof(esc));
+            break;
+        case '\n':
+            lcw_strlcpy(esc, "\\n", sizeof(esc));
+            break;
+        case '\r':
+            lcw_strlcpy(esc, "\\r", sizeof(esc));
+            break;
+        case '\t':
+            lcw_strlcpy(esc, "\\t", sizeof(esc));
+            break;
+        default:
+            (void)snprintf(esc, sizeof(esc), "\\u%04X", c);
+            break;
+        }
+        rc = buf_puts(out, esc);
+    }
+    return rc ? rc : buf_putc(out, '"');
+}
+
+int buf_put_i64(struct buf *out, int64_t v)
+{
+    char num[24];
+    char *p = num + sizeof(num);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(out, p, (size_t)(num + sizeof(num) - p));
+}
