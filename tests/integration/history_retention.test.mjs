@@ -100,6 +100,9 @@ describe('history retention', () => {
     assert.equal(count(dir, 'user_results', `run_id = '${r.old}'`), 0, 'user results of the purged run');
     assert.equal(count(dir, 'task_results', `run_id = '${r.old}'`), 0, 'task results of the purged run');
     assert.equal(count(dir, 'user_results', `run_id = '${r.mid}'`), 2, 'user results of a kept run');
+    assert.equal(count(dir, 'run_stats', `run_id = '${r.old}'`), 0, 'counters of the purged run');
+    assert.equal(count(dir, 'run_task_stats', `run_id = '${r.old}'`), 0, 'task counters of the purged run');
+    assert.equal(count(dir, 'run_stats', `run_id = '${r.mid}' AND users = 2`), 1, 'counters of a kept run');
     const listed = (await all(d, `${WFS}/${wf.id}/runs`)).map((x) => x.id);
     assert.ok(!listed.includes(r.old) && listed.includes(r.open));
   });
@@ -116,6 +119,7 @@ describe('history retention', () => {
     for (const k of ['new', 'open', 'fromMid', 'fromMidResult']) assert.equal(await runExists(r[k]), true, `run ${k} is kept`);
     assert.equal(count(dir, 'run_links', `source_id = '${r.mid}' OR source_id IN ('${urs.mid.join("','")}') OR new_run_id = '${r.mid}'`), 0, 'lineage links of the purged run');
     assert.equal(count(dir, 'task_results', `run_id = '${r.mid}'`), 0);
+    assert.equal(count(dir, 'run_stats', `run_id = '${r.mid}'`) + count(dir, 'run_task_stats', `run_id = '${r.mid}'`), 0, 'counters of the purged run');
     // The reprocessed run itself keeps its own results.
     assert.equal(count(dir, 'user_results', `run_id = '${r.fromMid}'`), 2);
   });
