@@ -328,6 +328,7 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
                      const char *parent, const json_t *doc, struct lcw_error *err)
 {
     struct store_val vals[MAX_ENTITY_COLS];
+    const char *columns[MAX_ENTITY_COLS] = {"pk", "parent"}; /* of vals, for the counters */
     char guids[MAX_ENTITY_COLS][UUID_STR_LEN];
     const char *sql = upsert_sql(e);
     char *text = NULL;
@@ -347,6 +348,7 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
         if (!p->column || strcmp(p->column, "pk") == 0)
             continue;
         LCW_ASSERT(n < MAX_ENTITY_COLS - 1);
+        columns[n] = p->column;
         vals[n] = column_value(p, doc, guids[n]);
         n++;
     }
@@ -358,7 +360,7 @@ int store_entity_put(struct store_tx *tx, const struct store_entity *e, const ch
         if (!rc)
             rc = store_exec(tx, sql, vals, n, NULL, NULL, NULL, err);
         if (!rc)
-            rc = store__stats_read(tx, e, pk, &after, err);
+            rc = store__stats_of_values(e, columns, vals, n - 1, &after);
         if (!rc)
             rc = store__stats_update(tx, e, &before, &after, err);
     } else {

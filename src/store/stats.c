@@ -8,11 +8,11 @@
  * results at every moment: a counter row changes only together with the
  * result it counts.
  *
- * A write reads the result's counted columns before and after it and adds
- * the difference. Reading the row back (rather than the document) means the
- * counters see exactly what the columns, and so the list routes, see.
- * Earliest start and latest completion only ever widen; they are report
- * times, not counts.
+ * A write reads the result's counted columns before it, takes the same
+ * columns from the values it writes, and adds the difference. Counting the
+ * column values (rather than the document) means the counters see exactly
+ * what the list routes filter on. Earliest start and latest completion only
+ * ever widen; they are report times, not counts.
  */
 #include <string.h>
 
@@ -20,6 +20,14 @@
 
 #define N_COUNTS STORE__N_COUNTS
 
+/* The counted columns, in the order row_user and row_task read them; the
+ * SELECTs below name the same columns in the same order. */
+static const char *const user_cols[] = {
+        "run_id",        "processing_status", "total_tasks", "failed_tasks", "unprocessed_tasks",
+        "started_at_ms", "completed_at_ms",   "parent"};
+static const char *const task_cols[] = {
+        "run_id",          "task_id", "task_definition_id", "processing_status", "started_at_ms",
+        "completed_at_ms", "parent"};
 static const char user_sql[] =
         "SELECT run_id, processing_status, total_tasks, failed_tasks, unprocessed_tasks,"
         " started_at_ms, completed_at_ms, parent FROM user_results WHERE pk = ?";
@@ -105,6 +113,28 @@ int store__stats_read(struct store_tx *tx, const struct store_entity *e, const c
     memset(out, 0, sizeof(*out));
     return store_exec(tx, e == &store_ent_user_result ? user_sql : task_sql, &p, 1,
                       e == &store_ent_user_result ? row_user : row_task, out, NULL, err);
+}
+
+int store__stats_of_values(const struct store_entity *e, const char *const *columns,
+                           const struct store_val *vals, size_t n, struct store__contrib *out)
+{
+    bool is_user = e == &store_ent_user_result;
+    const char *const *want = is_user ? user_cols : task_cols;
+    size_t n_want = is_user ? sizeof(user_cols) / sizeof(user_cols[0])
+                            : sizeof(task_cols) / sizeof(task_cols[0]);
+    struct store_val v[8];
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n_want; i++) {
+        v[i] = STORE_V_NULL;
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(columns[k], want[i]) == 0) {
+                v[i] = vals[k];
+                break;
+            }
+        }
+    }
+    return is_user ? row_user(out, v, n_want) : row_task(out, v, n_want);
 }
 
 static struct store_val time_val(int64_t ms)

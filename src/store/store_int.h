@@ -19,8 +19,9 @@ int store__user_licenses_sync(struct store_tx *tx, const char *user_id, const js
 
 /*
  * History counters (stats.c). A write of a user or task processing result
- * reads the row's contribution before and after the write, and
- * store__stats_update adds the difference to run_stats / run_task_stats.
+ * reads the row's contribution before the write, takes it from the written
+ * values after, and store__stats_update adds the difference to run_stats /
+ * run_task_stats.
  */
 #define STORE__N_COUNTS 6
 
@@ -37,6 +38,9 @@ struct store__contrib {
 bool store__stats_kept(const struct store_entity *e);
 int store__stats_read(struct store_tx *tx, const struct store_entity *e, const char *pk,
                       struct store__contrib *out, struct lcw_error *err);
+/* The contribution of the row being written: `vals[i]` goes to column `columns[i]`. */
+int store__stats_of_values(const struct store_entity *e, const char *const *columns,
+                           const struct store_val *vals, size_t n, struct store__contrib *out);
 int store__stats_update(struct store_tx *tx, const struct store_entity *e,
                         const struct store__contrib *before, const struct store__contrib *after,
                         struct lcw_error *err);
