@@ -380,11 +380,13 @@ static int row_top(void *ctx, const struct store_val *c, size_t n)
     return item && !json_array_append_new(t->items, item) ? 0 : LCW_ENOMEM;
 }
 
-void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
+/* A top-10 insight: one grouped query over the runs of the window (two ? for it). */
+static void top_insight(struct api_req *req, struct api_resp *resp, bool is_tasks, const char *sql,
+                        const char *type)
 {
     struct store_tx tx;
     struct lcw_error err = {0};
-    struct top_rows t = {json_array(), false};
+    struct top_rows t = {json_array(), is_tasks};
     struct store_val p[2];
     int64_t start, end;
 
@@ -392,41 +394,35 @@ void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
         goto out;
     p[0] = STORE_V_INT(start);
     p[1] = STORE_V_INT(end);
-    /* The ten workflows with the most runs in the window; users from the run counters. */
-    if (store_exec(&tx,
-                   "SELECT w.pk, w.display_name, w.category, w.version, COUNT(*) AS total_runs,"
-                   " SUM(CASE WHEN r.processing_status = 'completed' THEN 1 ELSE 0 END),"
-                   " SUM(CASE WHEN r.processing_status IN ('failed', 'completedWithErrors')"
-                   " THEN 1 ELSE 0 END),"
-                   " COALESCE(SUM(s.users), 0), COALESCE(SUM(s.users_ok), 0),"
-                   " COALESCE(SUM(s.users_failed), 0)"
-                   " FROM runs r JOIN workflows w ON w.pk = r.parent"
-                   " LEFT JOIN run_stats s ON s.run_id = r.pk"
-                   " WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?"
-                   " GROUP BY w.pk, w.display_name, w.category, w.version"
-                   " ORDER BY total_runs DESC, w.pk LIMIT 10",
-                   p, 2, row_top, &t, NULL, &err))
+    if (store_exec(&tx, sql, p, 2, row_top, &t, NULL, &err))
         api_error_from(resp, req, &err);
     else
-        api__json(req, resp, 200, json_pack("{s:O}", "value", t.items),
-                  "Collection(microsoft.graph.identityGovernance.topWorkflowsInsightsSummary)");
+        api__json(req, resp, 200, json_pack("{s:O}", "value", t.items), type);
     store_tx_rollback(&tx);
 out:
     json_decref(t.items);
 }
 
+void api_insights_top_workflows(struct api_req *req, struct api_resp *resp)
+{
+    /* The ten workflows with the most runs in the window; users from the run counters. */
+    top_insight(req, resp, false,
+                "SELECT w.pk, w.display_name, w.category, w.version, COUNT(*) AS total_runs,"
+                " SUM(CASE WHEN r.processing_status = 'completed' THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN r.processing_status IN ('failed', 'completedWithErrors')"
+                " THEN 1 ELSE 0 END),"
+                " COALESCE(SUM(s.users), 0), COALESCE(SUM(s.users_ok), 0),"
+                " COALESCE(SUM(s.users_failed), 0)"
+                " FROM runs r JOIN workflows w ON w.pk = r.parent"
+                " LEFT JOIN run_stats s ON s.run_id = r.pk"
+                " WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ?"
+                " GROUP BY w.pk, w.display_name, w.category, w.version"
+                " ORDER BY total_runs DESC, w.pk LIMIT 10",
+                "Collection(microsoft.graph.identityGovernance.topWorkflowsInsightsSummary)");
+}
+
 void api_insights_top_tasks(struct api_req *req, struct api_resp *resp)
 {
-    struct store_tx tx;
-    struct lcw_error err = {0};
-    struct top_rows t = {json_array(), true};
-    struct store_val p[2];
-    int64_t start, end;
-
-    if (parse_window(req, resp, 0, &start, &end) || api__tx_begin(req, resp, &tx, STORE_TX_READ))
-        goto out;
-    p[0] = STORE_V_INT(start);
-    p[1] = STORE_V_INT(end);
     /*
      * A task counts once per user per run: the per-(run, task) counters are
      * exactly that. A user counts once per run for a task definition even
@@ -434,22 +430,15 @@ void api_insights_top_tasks(struct api_req *req, struct api_resp *resp)
      * gets a result for every task, so the larger of the two counts is the
      * number of users (and of users with a completed or failed one).
      */
-    if (store_exec(&tx,
-                   "SELECT def, SUM(tasks) AS n, SUM(ok), SUM(bad), SUM(users), SUM(users_ok),"
-                   " SUM(users_bad), 0, 0 FROM ("
-                   "  SELECT t.task_definition_id AS def, SUM(t.total) AS tasks,"
-                   "  SUM(t.completed) AS ok, SUM(t.failed) AS bad, MAX(t.total) AS users,"
-                   "  MAX(t.completed) AS users_ok, MAX(t.failed) AS users_bad"
-                   "  FROM runs r JOIN run_task_stats t ON t.run_id = r.pk"
-                   "  WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ? AND"
-                   "  t.task_definition_id IS NOT NULL GROUP BY r.pk, t.task_definition_id) x"
-                   " GROUP BY def ORDER BY n DESC, def LIMIT 10",
-                   p, 2, row_top, &t, NULL, &err))
-        api_error_from(resp, req, &err);
-    else
-        api__json(req, resp, 200, json_pack("{s:O}", "value", t.items),
-                  "Collection(microsoft.graph.identityGovernance.topTasksInsightsSummary)");
-    store_tx_rollback(&tx);
-out:
-    json_decref(t.items);
+    top_insight(req, resp, true,
+                "SELECT def, SUM(tasks) AS n, SUM(ok), SUM(bad), SUM(users), SUM(users_ok),"
+                " SUM(users_bad), 0, 0 FROM ("
+                "  SELECT t.task_definition_id AS def, SUM(t.total) AS tasks,"
+                "  SUM(t.completed) AS ok, SUM(t.failed) AS bad, MAX(t.total) AS users,"
+                "  MAX(t.completed) AS users_ok, MAX(t.failed) AS users_bad"
+                "  FROM runs r JOIN run_task_stats t ON t.run_id = r.pk"
+                "  WHERE r.scheduled_at_ms >= ? AND r.scheduled_at_ms < ? AND"
+                "  t.task_definition_id IS NOT NULL GROUP BY r.pk, t.task_definition_id) x"
+                " GROUP BY def ORDER BY n DESC, def LIMIT 10",
+                "Collection(microsoft.graph.identityGovernance.topTasksInsightsSummary)");
 }
